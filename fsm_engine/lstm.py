@@ -1,0 +1,442 @@
+"""A from-scratch NumPy LSTM: forward, backward (BPTT), gradient clipping.
+
+The model is one or more LSTM layers and a linear head, in the spirit of
+Karpathy's min-char-rnn: the forward pass is one visible loop over time, the
+backward pass is the same loop run backwards, and the update is
+``optim.Adam.step(net.params, grads)`` (see ``lstm_learner.py``).
+
+Weights use PyTorch's ``nn.LSTM`` layout and names, so a PyTorch ``state_dict``
+converted with ``.numpy()`` loads and gives the same outputs.  Per layer ``l``::
+
+    weight_ih_l{l} [4H, n_in]   bias_ih_l{l} [4H]      gate rows in the order i, f, g, o
+    weight_hh_l{l} [4H, H]      bias_hh_l{l} [4H]
+    head.weight    [n_outputs, H]   head.bias [n_outputs]
+
+One step of a layer, with ``x`` the layer's input and ``σ`` the logistic::
+
+    i, f, g, o = σ(z_i), σ(z_f), tanh(z_g), σ(z_o)   where z = W_ih x + b_ih + W_hh h + b_hh
+    c = f * c_prev + i * g
+    h = o * tanh(c)
+
+Episode resets: where ``resets[t, b]`` is True the hidden and cell state of lane
+``b`` (every layer) are zeroed before step ``t``, so nothing flows across the
+reset, forward or backward.
+
+Carrying state between calls (truncated BPTT over a long stream): ``predict``
+and ``loss_and_grad`` accept an initial state ``(h, c)``, two arrays
+``[n_layers, B, H]`` as PyTorch's ``hx``, and with ``return_state=True`` also
+return the final state, which carries no gradient into the next call.
+``loss_and_grad(..., window=L)`` does the same walk itself: it cuts the sequence
+into windows of ``L`` steps, carries the state forward between windows and
+back-propagates inside each window only.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import FSMError
+
+LOSSES = ("mse", "softmax")
+
+
+class LSTMError(FSMError):
+    """Bad LSTM settings, input shapes, or a state dict that does not fit the model."""
+
+
+def clip_grad_norm(grads: dict, max_norm: float) -> float:
+    """Scale all gradients in place so that their global L2 norm is at most ``max_norm``.
+
+    Same rule as ``torch.nn.utils.clip_grad_norm_``: the norm is taken over all
+    gradients together, and they are multiplied by ``max_norm / (norm + 1e-6)``
+    when that factor is below 1.
+
+    Parameters
+    ----------
+    grads : dict of name -> array, modified in place.
+    max_norm : the largest allowed global norm (> 0).
+
+    Returns
+    -------
+    float, the global norm before clipping (may be inf or nan; then nothing is scaled).
+    """
+    if not max_norm > 0:
+        raise LSTMError(f"max_norm must be > 0, got {max_norm!r}")
+    total_norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
+    scale = max_norm / (total_norm + 1e-6)
+    if scale < 1.0:
+        for g in grads.values():
+            g *= scale
+    return total_norm
+
+
+class LSTM:
+    """A stack of LSTM layers with a linear head, trained by BPTT.
+
+    Parameters
+    ----------
+    n_inputs, n_hidden, n_outputs : sizes of the input vectors, of each layer's
+        hidden state ``H``, and of the head's output.
+    n_layers : number of stacked LSTM layers (the head reads the top one).
+    dtype : ``np.float32`` or ``np.float64``; weights and computations use it.
+    random_state : seed of the initial weights.
+
+    Attributes
+    ----------
+    params : dict of name -> array, the weights (PyTorch names, updated in place
+        by an optimiser).
+
+    Notes
+    -----
+    Initialisation follows PyTorch (every weight and bias ``U(-1/sqrt(H), 1/sqrt(H))``,
+    the head too) except the forget gate: its slice of ``bias_ih`` is 1 and its
+    slice of ``bias_hh`` is 0, so the total forget bias starts at 1 and the
+    cell remembers by default (Gers et al. 2000; Jozefowicz et al. 2015).
+    """
+
+    def __init__(self, n_inputs, n_hidden, n_outputs, n_layers=1, dtype=np.float32,
+                 random_state=0):
+        for field, value in (("n_inputs", n_inputs), ("n_hidden", n_hidden),
+                             ("n_outputs", n_outputs), ("n_layers", n_layers)):
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise LSTMError(f"{field} must be a positive integer, got {value!r}")
+        if np.dtype(dtype) not in (np.float32, np.float64):
+            raise LSTMError(f"dtype must be float32 or float64, got {dtype!r}")
+        self.n_inputs, self.n_hidden = int(n_inputs), int(n_hidden)
+        self.n_outputs, self.n_layers = int(n_outputs), int(n_layers)
+        self.dtype = np.dtype(dtype)
+        H = self.n_hidden
+        rng = np.random.default_rng(random_state)
+        bound = 1.0 / np.sqrt(H)
+        self.params: dict[str, np.ndarray] = {}
+        for name, shape in self.param_shapes().items():
+            self.params[name] = rng.uniform(-bound, bound, size=shape).astype(self.dtype)
+        for layer in range(self.n_layers):
+            self.params[f"bias_ih_l{layer}"][H:2 * H] = 1.0   # forget gate: total bias 1
+            self.params[f"bias_hh_l{layer}"][H:2 * H] = 0.0
+        # σ(z) = (1 + tanh(z/2)) / 2, so one tanh gives σ for i, f, o and tanh for g:
+        # activation = tanh(z * gate_scale) * gate_scale + gate_shift
+        self._gate_scale = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], self.dtype), H)  # [4H]
+        self._gate_shift = np.repeat(np.array([0.5, 0.5, 0.0, 0.5], self.dtype), H)  # [4H]
+
+    # ------------------------------------------------------------------ weights
+    def param_shapes(self) -> dict[str, tuple]:
+        """Names and shapes of every weight, in PyTorch's order."""
+        H, shapes = self.n_hidden, {}
+        for layer in range(self.n_layers):
+            n_in = self.n_inputs if layer == 0 else H
+            shapes[f"weight_ih_l{layer}"] = (4 * H, n_in)
+            shapes[f"weight_hh_l{layer}"] = (4 * H, H)
+            shapes[f"bias_ih_l{layer}"] = (4 * H,)
+            shapes[f"bias_hh_l{layer}"] = (4 * H,)
+        shapes["head.weight"] = (self.n_outputs, H)
+        shapes["head.bias"] = (self.n_outputs,)
+        return shapes
+
+    @property
+    def n_parameters(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of all weights, keyed by their PyTorch names."""
+        return {name: p.copy() for name, p in self.params.items()}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Replace all weights by those in ``state`` (cast to the model's dtype).
+
+        Accepts the dict of a PyTorch ``nn.LSTM`` (plus ``head.weight``/``head.bias``)
+        with every tensor converted by ``.numpy()``.
+
+        Raises
+        ------
+        LSTMError
+            if a name is missing or unexpected, a shape differs, or a value is not
+            a finite real number.  The model is unchanged when it raises.
+        """
+        shapes = self.param_shapes()
+        missing = [name for name in shapes if name not in state]
+        unexpected = [name for name in state if name not in shapes]
+        if missing or unexpected:
+            raise LSTMError(f"state dict does not fit this LSTM: missing {missing}, "
+                            f"unexpected {unexpected}")
+        loaded = {}
+        for name, shape in shapes.items():
+            value = np.asarray(state[name])
+            if value.shape != shape:
+                raise LSTMError(f"state dict entry {name!r} has shape {value.shape}, "
+                                f"expected {shape}")
+            if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
+                raise LSTMError(f"state dict entry {name!r} has dtype {value.dtype}, "
+                                "expected real numbers")
+            if not np.all(np.isfinite(value)):
+                raise LSTMError(f"state dict entry {name!r} contains non-finite values")
+            loaded[name] = value.astype(self.dtype)   # astype copies
+        for name, value in loaded.items():
+            self.params[name][...] = value   # in place: an optimiser may hold references
+
+    # ------------------------------------------------------------------ public passes
+    def predict(self, x, h0=None, resets=None, return_state=False):
+        """Head outputs for every step.
+
+        Parameters
+        ----------
+        x : float array [T, B, n_inputs].
+        h0 : initial state ``(h, c)``, each [n_layers, B, H], or None for zeros.
+        resets : bool array [T, B] or None; True zeros that lane's state before the step.
+        return_state : also return the final state ``(h, c)``.
+
+        Returns
+        -------
+        outputs : array [T, B, n_outputs] (logits for a softmax loss);
+            with ``return_state``, the pair ``(outputs, (h, c))``.
+        """
+        x, keep, state = self._check_inputs(x, resets, h0)
+        outputs, _, final_state = self._forward(x, keep, state)
+        return (outputs, final_state) if return_state else outputs
+
+    def forward_trace(self, x, h0=None, resets=None) -> dict[str, np.ndarray]:
+        """Per-step gate activations and states, for drawing.
+
+        Returns
+        -------
+        dict with "i", "f", "g", "o", "c", "h": arrays [n_layers, T, B, H]
+        (``trace["f"][l]`` is layer ``l``'s forget gate), and "outputs" [T, B, n_outputs].
+        """
+        x, keep, state = self._check_inputs(x, resets, h0)
+        outputs, caches, _ = self._forward(x, keep, state)
+        H = self.n_hidden
+        trace = {gate: np.stack([cache["acts"][..., k * H:(k + 1) * H] for cache in caches])
+                 for k, gate in enumerate("ifgo")}
+        trace["c"] = np.stack([cache["cs"] for cache in caches])
+        trace["h"] = np.stack([cache["hs"] for cache in caches])
+        trace["outputs"] = outputs
+        return trace
+
+    def loss_and_grad(self, x, y, loss="mse", mask=None, resets=None, state=None,
+                      window=None, return_state=False):
+        """The loss of a batch of sequences and its gradient wrt every weight.
+
+        Parameters
+        ----------
+        x : float array [T, B, n_inputs].
+        y : for "mse", float array [T, B, n_outputs]; for "softmax", int array
+            [T, B] of class indices.
+        loss : "mse" (mean over all scored elements, as ``torch.nn.MSELoss``) or
+            "softmax" (mean cross-entropy over scored steps, as
+            ``torch.nn.CrossEntropyLoss``).
+        mask : bool array [T, B] or None.  The mean is over the True steps only
+            (for "mse", over their ``n_outputs`` values); with no True step the
+            loss is 0 and every gradient is 0.
+        resets : bool array [T, B] or None; True zeros that lane's state before
+            the step, which also cuts the gradient there.
+        state : initial state ``(h, c)``, each [n_layers, B, H], or None for zeros.
+            It is a constant: no gradient flows into it.
+        window : None for full BPTT, or truncated BPTT: the sequence is run in
+            windows of ``window`` steps, the state carried forward between
+            windows, and gradients back-propagated within each window only.  The
+            loss is the same either way; the gradients agree when ``window >= T``.
+        return_state : also return the final state ``(h, c)``.
+
+        Returns
+        -------
+        (loss, grads) : float, and dict name -> gradient with the names and shapes
+            of ``params``; with ``return_state``, ``(loss, grads, (h, c))``.
+        """
+        if loss not in LOSSES:
+            raise LSTMError(f"loss must be one of {LOSSES}, got {loss!r}")
+        x, keep, state = self._check_inputs(x, resets, state)
+        T, B, _ = x.shape
+        y = self._check_targets(y, loss, T, B)
+        if mask is None:
+            scored = np.ones((T, B), dtype=bool)   # [T, B]
+        else:
+            scored = np.asarray(mask, dtype=bool)
+            if scored.shape != (T, B):
+                raise LSTMError(f"mask must have shape {(T, B)}, got {scored.shape}")
+        if window is None:
+            window = T
+        elif not isinstance(window, (int, np.integer)) or window < 1:
+            raise LSTMError(f"window must be a positive integer or None, got {window!r}")
+        # one denominator for the whole sequence, so windows add up to the full mean
+        n_scored = max(int(scored.sum()), 1) * (self.n_outputs if loss == "mse" else 1)
+        total_loss = 0.0
+        grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+        for start in range(0, T, window):
+            steps = slice(start, start + window)
+            outputs, caches, state = self._forward(
+                x[steps], None if keep is None else keep[steps], state)
+            loss_sum, d_outputs = _loss_and_output_grad(outputs, y[steps], loss,
+                                                        scored[steps], n_scored)
+            total_loss += loss_sum
+            for name, g in self._backward(d_outputs, caches).items():
+                grads[name] += g
+        total_loss /= n_scored
+        return (total_loss, grads, state) if return_state else (total_loss, grads)
+
+    # ------------------------------------------------------------------ checks
+    def _check_inputs(self, x, resets, state):
+        """Validate and convert x [T, B, n_in], resets [T, B] and state; returns
+        (x, keep [T, B, 1] or None, (h, c))."""
+        x = np.asarray(x, dtype=self.dtype)
+        if x.ndim != 3 or x.shape[2] != self.n_inputs:
+            raise LSTMError(f"x must have shape [T, B, {self.n_inputs}], got {x.shape}")
+        T, B, _ = x.shape
+        keep = None   # multiplier of the carried state: 0 at a reset, else 1
+        if resets is not None:
+            resets = np.asarray(resets, dtype=bool)
+            if resets.shape != (T, B):
+                raise LSTMError(f"resets must have shape {(T, B)}, got {resets.shape}")
+            if resets.any():
+                keep = (~resets).astype(self.dtype)[:, :, None]   # [T, B, 1]
+        shape = (self.n_layers, B, self.n_hidden)
+        if state is None:
+            state = (np.zeros(shape, self.dtype), np.zeros(shape, self.dtype))
+        else:
+            if len(state) != 2:
+                raise LSTMError("state must be a pair (h, c)")
+            state = tuple(np.asarray(s, dtype=self.dtype) for s in state)
+            if state[0].shape != shape or state[1].shape != shape:
+                raise LSTMError(f"state (h, c) must be two arrays of shape {shape}, got "
+                                f"{state[0].shape} and {state[1].shape}")
+        return x, keep, state
+
+    def _check_targets(self, y, loss, T, B):
+        if loss == "mse":
+            y = np.asarray(y, dtype=self.dtype)
+            if y.shape != (T, B, self.n_outputs):
+                raise LSTMError(f"mse targets y must have shape {(T, B, self.n_outputs)}, "
+                                f"got {y.shape}")
+            return y
+        y = np.asarray(y)
+        if y.shape != (T, B) or not np.issubdtype(y.dtype, np.integer):
+            raise LSTMError(f"softmax targets y must be integers of shape {(T, B)}, got "
+                            f"{y.dtype} {y.shape}")
+        if y.size and (y.min() < 0 or y.max() >= self.n_outputs):
+            raise LSTMError(f"softmax targets y must lie in 0..{self.n_outputs - 1}, got "
+                            f"{y.min()}..{y.max()}")
+        return y
+
+    # ------------------------------------------------------------------ forward
+    def _forward(self, x, keep, state):
+        """All layers and the head.  x [T, B, n_in]; returns outputs [T, B, n_out],
+        one cache per layer, and the final state (h, c) [n_layers, B, H]."""
+        h0, c0 = state
+        caches, layer_input = [], x
+        for layer in range(self.n_layers):
+            cache = self._layer_forward(layer, layer_input, keep, h0[layer], c0[layer])
+            caches.append(cache)
+            layer_input = cache["hs"]   # [T, B, H]
+        outputs = layer_input @ self.params["head.weight"].T + self.params["head.bias"]  # [T, B, O]
+        final_h = np.stack([cache["hs"][-1] for cache in caches])   # [n_layers, B, H]
+        final_c = np.stack([cache["cs"][-1] for cache in caches])   # [n_layers, B, H]
+        return outputs, caches, (final_h, final_c)
+
+    def _layer_forward(self, layer, inputs, keep, h, c):
+        """One layer over all steps.  inputs [T, B, n_in]; h, c [B, H] the state before step 0."""
+        T, B, _ = inputs.shape
+        H = self.n_hidden
+        W_hh_T = np.ascontiguousarray(self.params[f"weight_hh_l{layer}"].T)   # [H, 4H]
+        bias = self.params[f"bias_ih_l{layer}"] + self.params[f"bias_hh_l{layer}"]   # [4H]
+        # the input part of every step at once; each row becomes that step's activations
+        acts = inputs @ self.params[f"weight_ih_l{layer}"].T + bias   # [T, B, 4H]
+        cs = np.empty((T, B, H), self.dtype)        # cell state after each step
+        tanh_cs = np.empty((T, B, H), self.dtype)   # tanh of it
+        hs = np.empty((T, B, H), self.dtype)        # hidden state (the layer's output)
+        recurrent = np.empty((B, 4 * H), self.dtype)   # W_hh h of one step
+        h_start, c_start = h, c
+        for t in range(T):
+            if keep is not None:
+                h, c = h * keep[t], c * keep[t]
+            z = acts[t]                                  # [B, 4H] pre-activations
+            z += np.matmul(h, W_hh_T, out=recurrent)
+            np.multiply(z, self._gate_scale, out=z)      # σ via tanh, see __init__
+            np.tanh(z, out=z)
+            z *= self._gate_scale
+            z += self._gate_shift
+            i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+            c = np.multiply(f, c, out=cs[t])
+            c += i * g
+            np.tanh(c, out=tanh_cs[t])
+            h = np.multiply(o, tanh_cs[t], out=hs[t])
+        # the state each step started from (after its reset), for the backward pass
+        h_prev = np.concatenate([h_start[None], hs[:-1]])   # [T, B, H]
+        c_prev = np.concatenate([c_start[None], cs[:-1]])   # [T, B, H]
+        if keep is not None:
+            h_prev *= keep
+            c_prev *= keep
+        return {"inputs": inputs, "keep": keep, "acts": acts, "cs": cs, "tanh_cs": tanh_cs,
+                "hs": hs, "h_prev": h_prev, "c_prev": c_prev}
+
+    # ------------------------------------------------------------------ backward
+    def _backward(self, d_outputs, caches):
+        """Gradients of the loss wrt every weight, given d_outputs [T, B, n_out]."""
+        top_hs = caches[-1]["hs"]   # [T, B, H]
+        grads = {"head.weight": _flat(d_outputs).T @ _flat(top_hs),   # [O, H]
+                 "head.bias": d_outputs.sum(axis=(0, 1))}              # [O]
+        d_hs = d_outputs @ self.params["head.weight"]   # [T, B, H] gradient wrt the top layer's h
+        for layer in reversed(range(self.n_layers)):
+            layer_grads, d_hs = self._layer_backward(layer, caches[layer], d_hs)
+            grads.update(layer_grads)
+        return {name: grads[name] for name in self.params}
+
+    def _layer_backward(self, layer, cache, d_hs):
+        """BPTT through one layer.  d_hs [T, B, H] is the gradient wrt its outputs from
+        above; returns its weight gradients and the gradient wrt its inputs [T, B, n_in]."""
+        acts, keep, tanh_cs = cache["acts"], cache["keep"], cache["tanh_cs"]
+        T, B, _ = acts.shape
+        H = self.n_hidden
+        W_hh = self.params[f"weight_hh_l{layer}"]   # [4H, H]
+        i, f, g, o = (acts[..., k * H:(k + 1) * H] for k in range(4))   # each [T, B, H]
+        # local derivatives of every step at once: σ' = a(1 - a), tanh' = 1 - a²
+        d_act_d_z = acts * (1 - acts)                 # [T, B, 4H]
+        d_act_d_z[..., 2 * H:3 * H] = 1 - g * g
+        d_h_d_c = o * (1 - tanh_cs * tanh_cs)         # [T, B, H]  ∂h/∂c through tanh(c)
+        d_z = np.empty_like(acts)                     # [T, B, 4H] gradient wrt pre-activations
+        d_h_next = np.zeros((B, H), self.dtype)       # gradient arriving from step t+1
+        d_c_next = np.zeros((B, H), self.dtype)
+        for t in reversed(range(T)):
+            d_h = d_hs[t] + d_h_next                    # [B, H]
+            d_c = d_h * d_h_d_c[t] + d_c_next           # [B, H]
+            d_zt = d_z[t]                               # [B, 4H]
+            np.multiply(d_c, g[t], out=d_zt[:, :H])                   # through i
+            np.multiply(d_c, cache["c_prev"][t], out=d_zt[:, H:2 * H])  # through f
+            np.multiply(d_c, i[t], out=d_zt[:, 2 * H:3 * H])          # through g
+            np.multiply(d_h, tanh_cs[t], out=d_zt[:, 3 * H:])         # through o
+            d_zt *= d_act_d_z[t]
+            d_h_next = d_zt @ W_hh                      # [B, H]
+            d_c_next = d_c * f[t]                       # [B, H]
+            if keep is not None:                        # a reset cuts the gradient
+                d_h_next *= keep[t]
+                d_c_next *= keep[t]
+        d_z_flat = _flat(d_z)                           # [T*B, 4H]
+        d_bias = d_z_flat.sum(axis=0)                   # [4H]
+        grads = {f"weight_ih_l{layer}": d_z_flat.T @ _flat(cache["inputs"]),   # [4H, n_in]
+                 f"weight_hh_l{layer}": d_z_flat.T @ _flat(cache["h_prev"]),   # [4H, H]
+                 f"bias_ih_l{layer}": d_bias,
+                 f"bias_hh_l{layer}": d_bias.copy()}
+        d_inputs = d_z @ self.params[f"weight_ih_l{layer}"]   # [T, B, n_in]
+        return grads, d_inputs
+
+
+def _flat(a):
+    """[T, B, n] -> [T*B, n]."""
+    return a.reshape(-1, a.shape[-1])
+
+
+def _loss_and_output_grad(outputs, y, loss, scored, n_scored):
+    """The loss summed over scored steps, and the gradient of ``that sum / n_scored``
+    wrt the outputs.  outputs [T, B, O]; y [T, B, O] (mse) or [T, B] ints (softmax);
+    scored [T, B] bool."""
+    weight = scored.astype(outputs.dtype)[:, :, None]   # [T, B, 1]
+    if loss == "mse":
+        diff = (outputs - y) * weight                    # [T, B, O]
+        return float(np.sum(diff * diff, dtype=np.float64)), (2.0 / n_scored) * diff
+    shifted = outputs - outputs.max(axis=2, keepdims=True)     # [T, B, O]
+    exp = np.exp(shifted)
+    sum_exp = exp.sum(axis=2, keepdims=True)                   # [T, B, 1]
+    target_logit = np.take_along_axis(shifted, y[:, :, None], axis=2)   # [T, B, 1]
+    loss_sum = float(np.sum((np.log(sum_exp) - target_logit) * weight, dtype=np.float64))
+    d_outputs = exp / sum_exp                                  # softmax, [T, B, O]
+    np.put_along_axis(d_outputs, y[:, :, None],
+                      np.take_along_axis(d_outputs, y[:, :, None], axis=2) - 1, axis=2)
+    d_outputs *= weight / n_scored
+    return loss_sum, d_outputs
