@@ -117,6 +117,7 @@ class LSTM:
         # activation = tanh(z * gate_scale) * gate_scale + gate_shift
         self._gate_scale = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], self.dtype), H)  # [4H]
         self._gate_shift = np.repeat(np.array([0.5, 0.5, 0.0, 0.5], self.dtype), H)  # [4H]
+        self._workspace: dict[str, np.ndarray] = {}   # scratch arrays, see _buffer
 
     # ------------------------------------------------------------------ weights
     def param_shapes(self) -> dict[str, tuple]:
@@ -277,8 +278,9 @@ class LSTM:
         """Validate and convert x [T, B, n_in], resets [T, B] and state; returns
         (x, keep [T, B, 1] or None, (h, c))."""
         x = np.asarray(x, dtype=self.dtype)
-        if x.ndim != 3 or x.shape[2] != self.n_inputs:
-            raise LSTMError(f"x must have shape [T, B, {self.n_inputs}], got {x.shape}")
+        if x.ndim != 3 or x.shape[2] != self.n_inputs or x.shape[0] < 1 or x.shape[1] < 1:
+            raise LSTMError(f"x must have shape [T, B, {self.n_inputs}] with T, B >= 1, "
+                            f"got {x.shape}")
         T, B, _ = x.shape
         keep = None   # multiplier of the carried state: 0 at a reset, else 1
         if resets is not None:
@@ -333,33 +335,37 @@ class LSTM:
     def _layer_forward(self, layer, inputs, keep, h, c):
         """One layer over all steps.  inputs [T, B, n_in]; h, c [B, H] the state before step 0."""
         T, B, _ = inputs.shape
-        H = self.n_hidden
-        W_hh_T = np.ascontiguousarray(self.params[f"weight_hh_l{layer}"].T)   # [H, 4H]
-        bias = self.params[f"bias_ih_l{layer}"] + self.params[f"bias_hh_l{layer}"]   # [4H]
+        H, scale, shift = self.n_hidden, self._gate_scale, self._gate_shift
+        # pre-activations come out already multiplied by gate_scale (σ via tanh, see __init__)
+        W_hh_T = self.params[f"weight_hh_l{layer}"].T * scale   # [H, 4H]
+        bias = (self.params[f"bias_ih_l{layer}"] + self.params[f"bias_hh_l{layer}"]) * scale
         # the input part of every step at once; each row becomes that step's activations
-        acts = inputs @ self.params[f"weight_ih_l{layer}"].T + bias   # [T, B, 4H]
-        cs = np.empty((T, B, H), self.dtype)        # cell state after each step
-        tanh_cs = np.empty((T, B, H), self.dtype)   # tanh of it
-        hs = np.empty((T, B, H), self.dtype)        # hidden state (the layer's output)
-        recurrent = np.empty((B, 4 * H), self.dtype)   # W_hh h of one step
+        acts = self._buffer(f"acts{layer}", (T, B, 4 * H))
+        np.matmul(_flat(inputs), self.params[f"weight_ih_l{layer}"].T * scale, out=_flat(acts))
+        acts += bias
+        cs = self._buffer(f"cs{layer}", (T, B, H))             # cell state after each step
+        tanh_cs = self._buffer(f"tanh_cs{layer}", (T, B, H))   # tanh of it
+        hs = self._buffer(f"hs{layer}", (T, B, H))             # hidden state: the layer's output
+        recurrent = np.empty((B, 4 * H), self.dtype)           # W_hh h of one step
         h_start, c_start = h, c
         for t in range(T):
             if keep is not None:
                 h, c = h * keep[t], c * keep[t]
-            z = acts[t]                                  # [B, 4H] pre-activations
+            z = acts[t]                                  # [B, 4H] (scaled) pre-activations
             z += np.matmul(h, W_hh_T, out=recurrent)
-            np.multiply(z, self._gate_scale, out=z)      # σ via tanh, see __init__
             np.tanh(z, out=z)
-            z *= self._gate_scale
-            z += self._gate_shift
+            z *= scale
+            z += shift                                   # now σ(i), σ(f), tanh(g), σ(o)
             i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
             c = np.multiply(f, c, out=cs[t])
             c += i * g
             np.tanh(c, out=tanh_cs[t])
             h = np.multiply(o, tanh_cs[t], out=hs[t])
         # the state each step started from (after its reset), for the backward pass
-        h_prev = np.concatenate([h_start[None], hs[:-1]])   # [T, B, H]
-        c_prev = np.concatenate([c_start[None], cs[:-1]])   # [T, B, H]
+        h_prev = self._buffer(f"h_prev{layer}", (T, B, H))
+        c_prev = self._buffer(f"c_prev{layer}", (T, B, H))
+        h_prev[0], h_prev[1:] = h_start, hs[:-1]
+        c_prev[0], c_prev[1:] = c_start, cs[:-1]
         if keep is not None:
             h_prev *= keep
             c_prev *= keep
@@ -380,27 +386,35 @@ class LSTM:
 
     def _layer_backward(self, layer, cache, d_hs):
         """BPTT through one layer.  d_hs [T, B, H] is the gradient wrt its outputs from
-        above; returns its weight gradients and the gradient wrt its inputs [T, B, n_in]."""
+        above; returns its weight gradients and the gradient wrt its inputs [T, B, n_in]
+        (None for the first layer, whose inputs are data)."""
         acts, keep, tanh_cs = cache["acts"], cache["keep"], cache["tanh_cs"]
         T, B, _ = acts.shape
         H = self.n_hidden
         W_hh = self.params[f"weight_hh_l{layer}"]   # [4H, H]
         i, f, g, o = (acts[..., k * H:(k + 1) * H] for k in range(4))   # each [T, B, H]
         # local derivatives of every step at once: σ' = a(1 - a), tanh' = 1 - a²
-        d_act_d_z = acts * (1 - acts)                 # [T, B, 4H]
-        d_act_d_z[..., 2 * H:3 * H] = 1 - g * g
-        d_h_d_c = o * (1 - tanh_cs * tanh_cs)         # [T, B, H]  ∂h/∂c through tanh(c)
-        d_z = np.empty_like(acts)                     # [T, B, 4H] gradient wrt pre-activations
+        d_act_d_z = self._buffer("d_act_d_z", (T, B, 4 * H))
+        np.subtract(1, acts, out=d_act_d_z)
+        d_act_d_z *= acts
+        np.multiply(g, g, out=d_act_d_z[..., 2 * H:3 * H])
+        np.subtract(1, d_act_d_z[..., 2 * H:3 * H], out=d_act_d_z[..., 2 * H:3 * H])
+        d_h_d_c = self._buffer("d_h_d_c", (T, B, H))   # ∂h/∂c through o * tanh(c)
+        np.multiply(tanh_cs, tanh_cs, out=d_h_d_c)
+        np.subtract(1, d_h_d_c, out=d_h_d_c)
+        d_h_d_c *= o
+        d_z = self._buffer("d_z", (T, B, 4 * H))     # gradient wrt pre-activations
         d_h_next = np.zeros((B, H), self.dtype)       # gradient arriving from step t+1
         d_c_next = np.zeros((B, H), self.dtype)
         for t in reversed(range(T)):
             d_h = d_hs[t] + d_h_next                    # [B, H]
-            d_c = d_h * d_h_d_c[t] + d_c_next           # [B, H]
+            d_c = d_h * d_h_d_c[t]                      # [B, H]
+            d_c += d_c_next
             d_zt = d_z[t]                               # [B, 4H]
-            np.multiply(d_c, g[t], out=d_zt[:, :H])                   # through i
+            np.multiply(d_c, g[t], out=d_zt[:, :H])                     # through i
             np.multiply(d_c, cache["c_prev"][t], out=d_zt[:, H:2 * H])  # through f
-            np.multiply(d_c, i[t], out=d_zt[:, 2 * H:3 * H])          # through g
-            np.multiply(d_h, tanh_cs[t], out=d_zt[:, 3 * H:])         # through o
+            np.multiply(d_c, i[t], out=d_zt[:, 2 * H:3 * H])            # through g
+            np.multiply(d_h, tanh_cs[t], out=d_zt[:, 3 * H:])           # through o
             d_zt *= d_act_d_z[t]
             d_h_next = d_zt @ W_hh                      # [B, H]
             d_c_next = d_c * f[t]                       # [B, H]
@@ -413,8 +427,20 @@ class LSTM:
                  f"weight_hh_l{layer}": d_z_flat.T @ _flat(cache["h_prev"]),   # [4H, H]
                  f"bias_ih_l{layer}": d_bias,
                  f"bias_hh_l{layer}": d_bias.copy()}
-        d_inputs = d_z @ self.params[f"weight_ih_l{layer}"]   # [T, B, n_in]
+        d_inputs = d_z @ self.params[f"weight_ih_l{layer}"] if layer > 0 else None
         return grads, d_inputs
+
+    def _buffer(self, name, shape):
+        """A scratch array of ``shape`` kept between calls and overwritten by the caller.
+
+        Fresh multi-megabyte arrays on every training step cost as much in page
+        faults as the arithmetic itself, so the big per-step arrays live here.
+        """
+        size = int(np.prod(shape))
+        flat = self._workspace.get(name)
+        if flat is None or flat.size < size:
+            flat = self._workspace[name] = np.empty(size, self.dtype)
+        return flat[:size].reshape(shape)
 
 
 def _flat(a):

@@ -1,0 +1,1 @@
+"""Benchmarks: each module has run(**options) -> dict, format_table(result) -> str and main(argv=None)."""
