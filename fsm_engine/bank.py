@@ -19,7 +19,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from . import kernels
-from .errors import CapacityError, InvalidMachineError, InvalidSymbolError
+from .errors import CapacityError, InvalidMachineError, InvalidStateError, InvalidSymbolError
 from .features import StateFeatures
 from .machine import Machine
 
@@ -81,6 +81,18 @@ class MachineBank:
                 f"alphabet has {len(self.alphabet)} symbols but transitions has {n_symbols} rows")
         if n_machines == 0 or max_states == 0:
             raise InvalidMachineError("a bank needs at least one machine with at least one state")
+        if n_symbols == 0:
+            raise InvalidMachineError("the alphabet is empty; a bank needs at least one input symbol")
+        start = np.asarray(start)
+        for field, array in (("transitions", transitions), ("start", start)):
+            # checked before the cast to a small unsigned dtype, which would wrap or truncate
+            if array.size and not np.issubdtype(array.dtype, np.integer):
+                raise InvalidMachineError(
+                    f"{field} must be integer state indices, got dtype {array.dtype}")
+            if array.size and (array.min() < 0 or array.max() >= max_states):
+                bad = tuple(int(i) for i in np.argwhere((array < 0) | (array >= max_states))[0])
+                raise InvalidMachineError(
+                    f"{field}{list(bad)} is {int(array[bad])}, outside the states 0..{max_states - 1}")
         dtype = state_dtype(max_states)
         self.max_bytes = int(max_bytes)
         check_bytes(transitions.size * dtype.itemsize, "the transition table", self.max_bytes)
@@ -96,6 +108,10 @@ class MachineBank:
             raise InvalidMachineError(
                 f"outputs must be [{n_machines}, {max_states}] and start [{n_machines}], got "
                 f"{self.outputs.shape} and {self.start.shape}")
+        if not np.isfinite(self.outputs).all():
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(self.outputs))[0])
+            raise InvalidMachineError(
+                f"outputs{list(bad)} is {self.outputs[bad]}; outputs must be finite numbers")
         valid = np.arange(max_states)[None, :] < self.n_states[:, None]     # [N, S]
         if (self.transitions.astype(np.int64) >= self.n_states[None, :, None])[:, valid].any():
             raise InvalidMachineError("a transition leads to a state its machine does not have")
@@ -142,7 +158,12 @@ class MachineBank:
 
     def subset(self, indices) -> "MachineBank":
         """A bank of the machines at ``indices`` (e.g. to drop or sample machines)."""
-        indices = np.asarray(indices, dtype=np.int64)
+        indices = np.asarray(indices)
+        if indices.dtype == np.bool_:
+            indices = np.flatnonzero(indices)
+        indices = indices.astype(np.int64)
+        if indices.size == 0:
+            raise InvalidMachineError("subset selects no machines; a bank needs at least one")
         n_states = self.n_states[indices]
         size = int(n_states.max())
         return MachineBank(self.alphabet, self.transitions[:, indices, :size],
@@ -206,6 +227,23 @@ class MachineBank:
         """A fresh copy of the start states [N]."""
         return self.start.copy()
 
+    def _checked_state(self, state) -> np.ndarray:
+        """A copy of ``state`` [N] in the bank's dtype (the start states when None), checked
+        before a kernel reads it: the kernels do not bounds-check."""
+        if state is None:
+            return self.initial_state()
+        state = np.asarray(state)
+        integer = not state.size or np.issubdtype(state.dtype, np.integer)
+        if state.shape != (self.n_machines,) or not integer:
+            raise InvalidStateError(f"state must be {self.n_machines} integer states, "
+                                    f"got shape {state.shape} dtype {state.dtype}")
+        bad = np.flatnonzero((state < 0) | (state >= self.n_states))
+        if bad.size:
+            n = int(bad[0])
+            raise InvalidStateError(
+                f"state of machine {n} is {int(state[n])}, but it has {int(self.n_states[n])} states")
+        return state.astype(self.state_dtype)
+
     def run(self, inputs, resets=None, state=None) -> np.ndarray:
         """States after each input: [T, N] in the smallest unsigned dtype.
 
@@ -219,31 +257,34 @@ class MachineBank:
         """
         inputs, resets = self._prepare(inputs, resets)
         check_bytes(self.memory_estimate(inputs.shape[0]), "the state trace", self.max_bytes)
-        current = self.initial_state() if state is None else np.array(state, dtype=self.state_dtype)
+        current = self._checked_state(state)
         trace = np.empty((inputs.shape[0], self.n_machines), dtype=self.state_dtype)  # [T, N]
-        kernels.step_trace(self.transitions, self.start, inputs, resets, current, trace)
+        kernels.step_trace(self.transitions, self.start, inputs, resets, current, trace,
+                           kernels.block_size(self.transitions))
         return trace
 
     def final_states(self, inputs, resets=None, state=None) -> np.ndarray:
         """The state of every machine after the last input [N]; no trace is kept."""
         inputs, resets = self._prepare(inputs, resets)
-        current = self.initial_state() if state is None else np.array(state, dtype=self.state_dtype)
+        current = self._checked_state(state)
+        block = kernels.block_size(self.transitions)
         for lo in range(0, inputs.shape[0], CHUNK_STEPS):
             kernels.step_final(self.transitions, self.start, inputs[lo:lo + CHUNK_STEPS],
-                               resets[lo:lo + CHUNK_STEPS], current)
+                               resets[lo:lo + CHUNK_STEPS], current, block)
         return current
 
     def iter_states(self, inputs, resets=None, chunk_steps: int = CHUNK_STEPS) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(t0, states[t0:t0+chunk])`` chunks of the trace; memory stays one chunk."""
         inputs, resets = self._prepare(inputs, resets)
         current = self.initial_state()
-        trace = np.empty((min(chunk_steps, max(inputs.shape[0], 1)), self.n_machines),
-                         dtype=self.state_dtype)
+        block = kernels.block_size(self.transitions)
         for lo in range(0, inputs.shape[0], chunk_steps):
             hi = min(lo + chunk_steps, inputs.shape[0])
+            # a new array per chunk, so chunks a caller keeps are not overwritten by the next
+            trace = np.empty((hi - lo, self.n_machines), dtype=self.state_dtype)  # [chunk, N]
             kernels.step_trace(self.transitions, self.start, inputs[lo:hi], resets[lo:hi],
-                               current, trace[: hi - lo])
-            yield lo, trace[: hi - lo]
+                               current, trace, block)
+            yield lo, trace
 
     def output_features(self, inputs, resets=None) -> np.ndarray:
         """Each machine's output after each input: [T, N] float32 (the original question's features)."""
@@ -253,7 +294,7 @@ class MachineBank:
         current = self.initial_state()
         features = np.empty((inputs.shape[0], self.n_machines), dtype=np.float32)  # [T, N]
         kernels.step_outputs(self.transitions, self.outputs, self.start, inputs, resets,
-                             current, features)
+                             current, features, kernels.block_size(self.transitions))
         return features
 
     def state_features(self, inputs, resets=None) -> StateFeatures:

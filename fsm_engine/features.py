@@ -61,7 +61,8 @@ class StateFeatures:
 
     def rmatmul(self, grads: np.ndarray) -> np.ndarray:
         """``X.T @ grads`` for ``grads`` [T, K] (or [T]) -> [F, K] (or [F])."""
-        g2 = np.ascontiguousarray(grads.reshape(self.states.shape[0], -1))
+        n_out = 1 if grads.ndim == 1 else grads.shape[1]   # not -1: that cannot reshape 0 rows
+        g2 = np.ascontiguousarray(grads.reshape(self.states.shape[0], n_out))
         result = np.empty((self.n_features, g2.shape[1]), dtype=g2.dtype)
         kernels.onehot_rmatmul(self.states, self.offsets, g2, result)
         return result.reshape(-1) if grads.ndim == 1 else result

@@ -75,6 +75,8 @@ class Machine:
 
     def __init__(self, alphabet, transitions, outputs, start=0, states=None):
         alphabet = self._check_alphabet(alphabet)
+        if not isinstance(transitions, dict):
+            transitions = _table_rows(transitions)
         if states is None:
             if isinstance(transitions, dict):
                 states = [str(s) for s in transitions]
@@ -96,6 +98,13 @@ class Machine:
 
     def __setattr__(self, name, value):
         raise AttributeError("Machine is immutable; use with_transition / with_output to make a new one")
+
+    def __delattr__(self, name):
+        raise AttributeError("Machine is immutable; use with_transition / with_output to make a new one")
+
+    def __reduce__(self):
+        # rebuild through the constructor: copy, deepcopy and pickle cannot set attributes
+        return (type(self), (self.alphabet, self.transitions, self.outputs, self.start, self.states))
 
     # ------------------------------------------------------------------ validation
     @staticmethod
@@ -120,7 +129,11 @@ class Machine:
 
     @staticmethod
     def _check_states(states) -> tuple:
-        states = tuple(states)
+        try:
+            states = tuple(states)
+        except TypeError:
+            raise InvalidStateError(
+                f"states must be a sequence of state names, got {states!r}") from None
         if not states:
             raise InvalidStateError("the machine has no states; it needs at least one")
         for i, s in enumerate(states):
@@ -197,7 +210,11 @@ class Machine:
                 raise InvalidOutputError(f"output of state {missing[0]!r} is missing")
             values = [outputs[s] for s in states]
         else:
-            values = list(outputs)
+            try:
+                values = list(outputs)
+            except TypeError:
+                raise InvalidOutputError(f"outputs must be one number per state or a "
+                                         f"{{state: number}} dict, got {outputs!r}") from None
             if len(values) != len(states):
                 raise InvalidOutputError(
                     f"outputs has {len(values)} values, but the machine has {len(states)} states")
@@ -512,6 +529,16 @@ class Machine:
             "memory_horizon": horizon,
             "memory_horizon_note": horizon_note,
         }
+
+
+def _table_rows(transitions) -> list[list]:
+    """A [S][X] transition table as a list of rows, or InvalidTransitionError naming the value."""
+    try:
+        return [list(row) for row in transitions]
+    except TypeError:
+        raise InvalidTransitionError(
+            f"transitions must be a [states][symbols] table or a {{state: {{symbol: state}}}} dict, "
+            f"got {transitions!r}") from None
 
 
 def _dot_escape(text: str) -> str:
