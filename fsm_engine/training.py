@@ -79,7 +79,8 @@ class ReadoutLearner:
     features : ``"output"`` (each machine's output, [T, N]: the original
         question's model) or ``"state"`` (one-hot states, [T, sum of state counts]).
     loss : ``"softmax"`` or ``"mse"``; default: softmax for classification
-        tasks, mse for regression.
+        tasks, mse for regression.  ``"mse"`` on a classification task regresses
+        the one-hot code of the class (the original question's squared error).
     solver, lr, l2, batch_size, random_state : as :class:`Readout`.
     recurrence : False is the no-recurrence ablation: every step is a reset, so
         each machine reads one symbol from its start state and its features at
@@ -122,9 +123,18 @@ class ReadoutLearner:
             self._train_features, self._other_features = all_features, None
         del all_features
         self._train_targets = task.targets[self._train_rows]
+        if loss == "mse" and task.kind == CLASSIFICATION:
+            # squared error on class targets: regress the one-hot code (the original question's
+            # rule applied to symbols); outputs() are then per-class scores as for softmax
+            self._train_targets = np.eye(task.n_outputs)[self._train_targets]   # [T_train, K]
         self._n_classes = task.n_outputs if loss == "softmax" else None
         self.readout.partial_fit(self._train_features, self._train_targets, n_updates=0,
                                  n_classes=self._n_classes)
+
+    @property
+    def train_features(self):
+        """The features of the training steps: [T_train, F] array or StateFeatures."""
+        return self._train_features
 
     @property
     def updates_per_epoch(self) -> int:

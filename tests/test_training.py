@@ -214,3 +214,17 @@ def test_readout_learner_refuses_mismatched_settings(recall_task):
     regression = tasks.make("memory_capacity", K=2, m=3, T=100, seed=0)
     with pytest.raises(FSMError, match="softmax"):
         ReadoutLearner(regression, make_bank("random", 5, 3, seed=0), loss="softmax")
+
+
+def test_mse_loss_on_class_targets_regresses_one_hot_codes():
+    """The original question's squared error on a symbol task: one-hot targets, class scores out."""
+    from fsm_engine import families, tasks
+
+    task = tasks.make("temporal_parity", n=1, tau=0, T=400, seed=0)
+    bank = families.make_bank("delay_line", 1, task.alphabet, k=1)
+    learner = ReadoutLearner(task, bank, features="state", loss="mse", solver="ridge", l2=1e-6)
+    learner.update()
+    outputs = learner.outputs()
+    assert outputs.shape == (task.T, 2)
+    rows = task.eval_mask
+    assert np.array_equal(outputs[rows].argmax(axis=1), task.targets[rows])

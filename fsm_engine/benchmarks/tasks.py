@@ -54,7 +54,7 @@ def _stable_gd_lr(learner) -> float:
     ``lambda_max(Xb^T Xb) <= trace(Xb^T Xb) = sum_t (||f_t||^2 + 1)``, and GD is
     stable for ``lr < 1 / lambda_max``; half the bound keeps a margin.
     """
-    X = learner._train_features
+    X = learner.train_features
     return 0.5 / float(np.sum(np.square(X, dtype=np.float64)) + X.shape[0])
 
 
