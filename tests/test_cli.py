@@ -1,0 +1,110 @@
+"""The fsm-explorer command line, run as a user would (in-process through ``main``)."""
+import json
+
+import pytest
+
+from fsm_engine import cli, presets
+from fsm_engine.errors import FSMError
+
+
+@pytest.fixture
+def machine_file(tmp_path):
+    path = tmp_path / "ends_in_ab.json"
+    path.write_text(presets.load("ends_in_ab").to_json())
+    return path
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_machine_show_prints_the_table_and_the_analysis(capsys, machine_file):
+    code, out, _ = run(capsys, "machine", "show", str(machine_file))
+    assert code == 0
+    assert ">other" in out and "memory horizon        1" in out
+
+
+def test_machine_show_json_round_trips_the_machine(capsys, machine_file):
+    code, out, _ = run(capsys, "machine", "show", str(machine_file), "--json")
+    data = json.loads(out)
+    assert code == 0 and data["minimal_states"] == 3
+    assert data["machine"] == presets.load("ends_in_ab").to_dict()
+
+
+def test_machine_run_lists_every_step(capsys, machine_file):
+    code, out, _ = run(capsys, "machine", "run", str(machine_file), "aab", "--json")
+    rows = json.loads(out)
+    assert [r["to"] for r in rows] == ["a", "a", "ab"]
+    assert [r["output"] for r in rows] == [0.0, 0.0, 1.0]
+
+
+def test_machine_dot_lights_the_state_reached(capsys, machine_file):
+    code, out, _ = run(capsys, "machine", "dot", str(machine_file), "ab")
+    assert code == 0
+    lit = [line for line in out.splitlines() if "fillcolor=\"#f4a261\"" in line]
+    assert len(lit) == 1 and lit[0].strip().startswith('"ab"')
+
+
+def test_bad_machine_file_exits_2_with_a_message(capsys, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"alphabet": ["a"], "transitions": {"q0": {"a": "q9"}}, "outputs": {"q0": 0}, "start": "q0"}')
+    code, out, err = run(capsys, "machine", "validate", str(bad))
+    assert code == 2 and out == ""
+    assert "q9" in err and "Traceback" not in err
+
+
+def test_missing_file_exits_2(capsys, tmp_path):
+    code, _, err = run(capsys, "machine", "validate", str(tmp_path / "nope.json"))
+    assert code == 2 and "nope.json" in err
+
+
+def test_comma_label_jflap_needs_a_choice_then_loads(capsys, tmp_path):
+    jff = tmp_path / "comma.jff"
+    jff.write_text("""<?xml version="1.0"?><structure><type>fa</type><automaton>
+      <state id="0" name="q0"><initial/></state><state id="1" name="q1"><final/></state>
+      <transition><from>0</from><to>1</to><read>a,b</read></transition>
+      <transition><from>1</from><to>1</to><read>a,b</read></transition>
+    </automaton></structure>""")
+    code, _, err = run(capsys, "machine", "validate", str(jff))
+    assert code == 2 and "--comma-labels" in err
+    code, out, _ = run(capsys, "machine", "validate", "--comma-labels", "split", str(jff))
+    assert code == 0 and "alphabet a b" in out
+
+
+def test_parse_task_params_converts_numbers_and_keeps_words():
+    assert cli.parse_task_params(["k=3", "tau=0.5", "corpus=fsm"]) == {"k": 3, "tau": 0.5, "corpus": "fsm"}
+    with pytest.raises(FSMError, match="name=value"):
+        cli.parse_task_params(["k3"])
+
+
+def test_train_solves_delayed_recall_with_a_delay_line_bank(capsys):
+    code, out, _ = run(capsys, "train", "--task", "delayed_recall", "-p", "k=2", "-p", "m=3",
+                       "-p", "T=1500", "--machines", "1", "--family", "delay_line", "--k", "3",
+                       "--l2", "1e-3", "--json")
+    result = json.loads(out)
+    assert code == 0
+    assert result["metric_name"] == "accuracy" and result["metric"] == 1.0 and result["solved"]
+    assert result["chance"] == pytest.approx(1 / 3)
+
+
+def test_train_with_a_bad_task_parameter_exits_2(capsys):
+    code, _, err = run(capsys, "train", "--task", "delayed_recall", "-p", "k=-4", "--machines", "10")
+    assert code == 2 and "k" in err
+
+
+def test_train_with_plain_gd_reports_divergence_clearly(capsys):
+    code, _, err = run(capsys, "train", "--task", "adding", "--machines", "200", "--features",
+                       "output", "--solver", "gd", "--lr", "10", "--updates", "20")
+    assert code == 2 and "learning rate" in err
+
+
+def test_compare_trains_both_models_on_the_same_task(capsys):
+    code, out, _ = run(capsys, "compare", "--task", "temporal_parity", "-p", "n=1", "-p", "T=600",
+                       "--machines", "50", "--hidden", "8", "--seconds", "3", "--json")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) == 2
+    assert rows[0]["model"].startswith("FSM") and rows[1]["model"].startswith("LSTM")
+    assert all(r["task"] == "temporal_parity" and r["chance"] == 0.5 for r in rows)
+    assert rows[1]["updates"] >= 1 and rows[1]["parameters"] > 0
