@@ -21,7 +21,7 @@ HIGHLIGHT = "#f4a261"
 LAST_EDGE = "#e76f51"
 #: qualitative colours for categories (machine states, families, models)
 CATEGORICAL = ["#0877bd", "#e8710a", "#2a9d8f", "#9b5de5", "#e9c46a", "#6c757d",
-               "#d62828", "#43aa8b", "#577590", "#f15bb5", "#4d908e", "#bc6c25"]
+               "#d62828", "#8ac926", "#577590", "#f15bb5", "#8d6e63", "#bc6c25"]
 #: a constant uirevision keeps zoom and pan across live redraws
 UIREVISION = "keep"
 
@@ -33,3 +33,19 @@ def symmetric_range(values) -> tuple[float, float]:
     bound = float(np.nanmax(np.abs(values))) if np.size(values) else 1.0
     bound = bound if bound > 0 and np.isfinite(bound) else 1.0
     return -bound, bound
+
+
+#: ordered colours for integer codes too many to tell apart by hue (e.g. 256 machine states)
+SEQUENTIAL = "Viridis"
+
+
+def state_colorscale(n_states: int):
+    """A Plotly colorscale for state numbers ``0 .. n_states-1`` drawn with ``zmin=-0.5``,
+    ``zmax=n_states-0.5``: one flat CATEGORICAL band per state when the palette has enough
+    colours, else the SEQUENTIAL scale."""
+    if n_states > len(CATEGORICAL):
+        return SEQUENTIAL
+    bands = []
+    for s in range(n_states):
+        bands += [[s / n_states, CATEGORICAL[s]], [(s + 1) / n_states, CATEGORICAL[s]]]
+    return bands

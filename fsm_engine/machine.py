@@ -377,11 +377,14 @@ class Machine:
             if edge[1] not in self._symbol_index:
                 raise InvalidSymbolError(f"edge symbol {edge[1]!r} is not in the alphabet")
             bold = (source, int(self.transitions[source, self._symbol_index[edge[1]]]), edge[1])
+        start_node = "__start"
+        while start_node in self.states:      # the start arrow's invisible node needs a free name
+            start_node += "_"
         lines = [f'digraph "{_dot_escape(name)}" {{', "  rankdir=LR;",
                  '  node [shape=circle, fontname="Helvetica", style=filled, fillcolor="white"];',
                  '  edge [fontname="Helvetica", fontsize=11];',
-                 '  __start [shape=point, width=0.08, label=""];',
-                 f'  __start -> "{_dot_escape(self.states[self.start])}";']
+                 f'  "{start_node}" [shape=point, width=0.08, label=""];',
+                 f'  "{start_node}" -> "{_dot_escape(self.states[self.start])}";']
         for i, s in enumerate(self.states):
             attrs = [f'label="{_dot_escape(s)}\\n{_format_output(self.outputs[i])}"']
             if i == lit:
@@ -546,4 +549,4 @@ def _dot_escape(text: str) -> str:
 
 
 def _format_output(value: float) -> str:
-    return f"{value:g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+    return f"{value:.3g}"

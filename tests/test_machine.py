@@ -377,7 +377,7 @@ def test_to_dot_fills_the_current_state_only():
     assert "#f4a261" not in _dot_line(dot, '"q0" [')
     assert "#f4a261" not in toggle().to_dot()
     assert dot.startswith('digraph "machine" {') and dot.endswith("}")
-    assert '__start -> "q0";' in dot
+    assert '"__start" -> "q0";' in dot
 
 
 def test_to_dot_draws_the_last_edge_bold():
@@ -567,3 +567,10 @@ def test_analysis_reports_every_figure_and_explains_a_missing_horizon():
     perm = Machine(alphabet="ab", transitions=[[1, 0], [0, 1]], outputs=[0, 1]).analysis()
     assert perm["memory_horizon"] is None and "no input word" in perm["memory_horizon_note"]
     assert cerny(3).analysis()["memory_horizon"] == 4
+
+
+def test_to_dot_start_arrow_does_not_collide_with_a_state_named_start():
+    m = Machine("a", [[1], [0]], [0, 1], states=["__start", "b"])
+    dot = m.to_dot()
+    assert '"__start_" -> "__start";' in dot
+    assert dot.count('shape=point') == 1
