@@ -24,6 +24,8 @@ class Limits:
     max_bytes: int = 800_000_000        # any single engine array (traces, features)
     raster_machines: int = 200          # machines drawn in a raster (a sample when N is larger)
     raster_steps: int = 400             # time steps drawn in a raster
+    rank_steps: int = 500               # time steps sampled to measure a feature matrix's rank
+    rank_machines: int = 500            # machines sampled to measure a feature matrix's rank
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Limits":

@@ -1,0 +1,374 @@
+"""Engine glue of the Network page: settings -> a built, run and summarised network.
+
+A :class:`NetworkSpec` is the page's settings as one hashable value.
+:func:`load_network` checks it against :data:`~explorer.limits.LIMITS` before
+anything big is allocated, then returns :func:`build_network`'s result from a
+``st.cache_resource`` keyed by the spec, so a rerun never rebuilds what did not
+change.  The result is immutable (read-only arrays) and is shared by every
+session.
+
+:func:`build_network` never holds the whole ``[T, N]`` state trace: it streams
+the run in chunks and keeps what the page shows — per-machine statistics, a
+thinned raster sample, per-family state occupancy and the rank of the feature
+matrices on a sample.  One machine's own trace is recomputed on demand by
+:func:`machine_states` (a single-machine run, microseconds).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import streamlit as st
+
+from fsm_engine import tasks
+from fsm_engine.bank import CHUNK_STEPS, MachineBank
+from fsm_engine.errors import CapacityError, FSMError
+from fsm_engine.families import family_labels, make_bank
+from fsm_engine.features import StateFeatures
+
+from . import limits as _limits
+from .network_figures import thin
+
+#: tasks whose ``T`` parameter is the stream length: they are made exactly as long as asked
+STREAM_LENGTH_TASKS = ("delayed_recall", "memory_capacity", "temporal_parity",
+                       "temporal_density", "text", "series")
+#: shortest stream a task's ``T`` parameter accepts
+MIN_TASK_STEPS = 100
+#: how typed whitespace is shown as an alphabet symbol (diagram labels stay visible)
+VISIBLE_SPACE = "\u2423"
+#: cells of the state trace held at once while a run streams (bounds the working memory:
+#: about 32 MB of states plus as many bytes of comparisons)
+CHUNK_CELLS = 32_000_000
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """Everything that decides a network and its input (the Network page's settings)."""
+
+    mix: tuple            # ((family, fraction), ...) in FAMILIES order
+    n_machines: int
+    n_states: int
+    stay: float
+    k: int
+    modulus: int
+    seed: int
+    source: str           # a task name, or "typed text"
+    text: str
+    n_steps: int
+
+    @property
+    def mix_dict(self) -> dict:
+        """The families with a positive fraction: ``{family: fraction}``."""
+        return {name: fraction for name, fraction in self.mix if fraction > 0}
+
+
+@dataclass(frozen=True, eq=False)
+class Stream:
+    """The input every machine reads."""
+
+    alphabet: tuple       # symbols, codes 0..X-1
+    inputs: np.ndarray    # [T] int64 codes
+    resets: np.ndarray    # [T] bool, True where every machine returns to its start state
+    note: str             # one plain sentence about where the input came from
+
+
+class Rank(NamedTuple):
+    """The rank of a feature matrix measured on ``n_steps`` sampled rows."""
+
+    rank: int
+    n_steps: int
+    n_features: int
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A built and run network and the summaries the page draws (all arrays read-only)."""
+
+    spec: NetworkSpec
+    stream: Stream
+    bank: MachineBank
+    families: np.ndarray        # [N] family name of each machine
+    changes: np.ndarray         # [N] int64, steps at which the machine's state changed
+    entropy: np.ndarray         # [N] float64, entropy (bits) of the machine's state occupancy
+    occupancy: dict             # {family: float [S_f]}, share of machine-steps in each state
+    raster_steps: np.ndarray    # [T'] time steps of the raster sample
+    raster_machines: np.ndarray  # [M] machines of the raster sample
+    raster_states: np.ndarray   # [T', M] their states
+    raster_outputs: np.ndarray  # [T', M] float32, their outputs
+    output_rank: Rank
+    state_rank: Rank
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.stream.inputs.shape[0])
+
+
+def typed_text_stream(text: str, n_steps: int, max_symbols: int) -> Stream:
+    """The typed text read one character per step, repeated until ``n_steps`` inputs.
+
+    Parameters
+    ----------
+    text : what the user typed.
+    n_steps : how many inputs to make.
+    max_symbols : cap on the number of distinct characters.
+
+    Returns
+    -------
+    Stream whose alphabet is the text's distinct characters, sorted (a space
+    shows as ``VISIBLE_SPACE``), with one reset at the first step.
+
+    Raises
+    ------
+    FSMError when the text is empty; CapacityError when it has more than
+    ``max_symbols`` distinct characters.
+    """
+    text = text.replace(" ", VISIBLE_SPACE)
+    if not text:
+        raise FSMError("the typed text is empty; type a few characters for the machines to read")
+    alphabet = tuple(sorted(set(text)))
+    if len(alphabet) > max_symbols:
+        raise CapacityError(
+            f"the typed text has {len(alphabet)} different characters, over the cap of "
+            f"{max_symbols} symbols; use fewer different characters")
+    code = {symbol: i for i, symbol in enumerate(alphabet)}
+    codes = np.array([code[c] for c in text], dtype=np.int64)                  # [len(text)]
+    inputs = np.resize(codes, n_steps)                                          # [T], repeated
+    resets = np.zeros(n_steps, dtype=bool)
+    resets[0] = True
+    repeats = f", repeated {n_steps / len(text):.1f} times" if n_steps > len(text) else ""
+    return Stream(alphabet, inputs, resets,
+                  f"your text ({len(text):,} characters{repeats}), one character per step")
+
+
+def task_stream(name: str, n_steps: int, seed: int, max_symbols: int) -> Stream:
+    """The first ``n_steps`` inputs of task ``name`` (its alphabet, its episode resets).
+
+    Parameters
+    ----------
+    name : a :data:`fsm_engine.tasks.NAMES` entry, made with its defaults except the
+        stream length (``STREAM_LENGTH_TASKS``) and the text alphabet cap.
+    n_steps : inputs wanted; a task with a fixed stream may have fewer (the note says so).
+    seed : the task's seed.
+    max_symbols : alphabet cap passed to the text task.
+
+    Raises
+    ------
+    TaskError from the task library.
+    """
+    params = {"seed": seed}
+    if name in STREAM_LENGTH_TASKS:
+        params["T"] = max(n_steps, MIN_TASK_STEPS)
+    if name == "text":
+        params["max_symbols"] = max_symbols
+    task = tasks.make(name, **params)
+    used = min(n_steps, task.T)
+    short = (f" — the task's whole stream is {task.T:,} steps, fewer than the {n_steps:,} asked"
+             if task.T < n_steps else "")
+    episodes = int(task.resets[:used].sum())
+    return Stream(task.alphabet, task.inputs[:used], task.resets[:used],
+                  f"the inputs of the task '{name}' ({used:,} steps, {episodes:,} "
+                  f"episode{'s' if episodes != 1 else ''}){short}")
+
+
+def make_stream(spec: NetworkSpec, limits=None) -> Stream:
+    """The input of ``spec``: a task's stream, or the typed text when ``spec.source`` is not a task.
+
+    Raises
+    ------
+    FSMError (TaskError, CapacityError) as :func:`task_stream` / :func:`typed_text_stream`.
+    """
+    limits = limits or _limits.LIMITS
+    if spec.source in tasks.NAMES:
+        return task_stream(spec.source, spec.n_steps, spec.seed, limits.max_symbols)
+    return typed_text_stream(spec.text, spec.n_steps, limits.max_symbols)
+
+
+def check_request(spec: NetworkSpec, stream: Stream, limits=None) -> None:
+    """Refuse a request over a cap before anything big is allocated.
+
+    Raises
+    ------
+    CapacityError naming the cap (machines, steps, symbols, states per machine);
+    FSMError for an empty family mix.  The bank's own byte cap is checked by
+    :func:`~fsm_engine.families.make_bank` when it is built.
+    """
+    limits = limits or _limits.LIMITS
+    over = _first_over([
+        (spec.n_machines, limits.max_machines, "machines", "MAX_MACHINES"),
+        (spec.n_steps, limits.max_steps, "input steps", "MAX_STEPS"),
+        (len(stream.alphabet), limits.max_symbols, "input symbols", "MAX_SYMBOLS")])
+    if over:
+        raise CapacityError(over)
+    if not spec.mix_dict:
+        raise FSMError("every family's share is 0; give at least one family a share above 0")
+    for family in spec.mix_dict:
+        n_states = _probe(spec, family, stream.alphabet).max_states
+        if n_states > limits.max_states:
+            raise CapacityError(
+                f"{family.replace('_', ' ')} machines would have {n_states:,} states with these "
+                f"settings ({len(stream.alphabet)} input symbols), over the cap of "
+                f"{limits.max_states} states per machine (FSM_EXPLORER_MAX_STATES)")
+
+
+def _first_over(requests) -> str | None:
+    for value, cap, what, env in requests:
+        if value > cap:
+            return (f"{value:,} {what} is over the cap of {cap:,} {what} "
+                    f"(FSM_EXPLORER_{env})")
+    return None
+
+
+def _probe(spec: NetworkSpec, family: str, alphabet: tuple) -> MachineBank:
+    """A one-machine bank of ``family`` with ``spec``'s parameters (to learn its size)."""
+    return make_bank({family: 1.0}, 1, alphabet, spec.seed, n_states=spec.n_states,
+                     stay=spec.stay, k=spec.k, modulus=spec.modulus)
+
+
+def load_network(spec: NetworkSpec) -> Network:
+    """Check ``spec`` against the caps, then the cached network built from it.
+
+    Raises
+    ------
+    FSMError (CapacityError, TaskError, ...) with a message for the user; nothing is cached then.
+    """
+    check_request(spec, make_stream(spec))
+    return cached_network(spec)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Building and running the network…")
+def cached_network(spec: NetworkSpec) -> Network:
+    """:func:`build_network`, shared by every session (its result is immutable)."""
+    return build_network(spec)
+
+
+def build_network(spec: NetworkSpec, limits=None) -> Network:
+    """Build the bank of ``spec``, run it over its input, and summarise the run.
+
+    Parameters
+    ----------
+    spec : the settings.
+    limits : caps (default :data:`~explorer.limits.LIMITS`): the byte cap of the bank,
+        the raster sample and the rank sample sizes.
+
+    Raises
+    ------
+    FSMError / CapacityError from the engine (e.g. the bank would exceed the byte cap).
+    """
+    limits = limits or _limits.LIMITS
+    stream = make_stream(spec, limits)
+    bank = make_bank(spec.mix_dict, spec.n_machines, stream.alphabet, spec.seed,
+                     n_states=spec.n_states, stay=spec.stay, k=spec.k, modulus=spec.modulus,
+                     max_bytes=limits.max_bytes)
+    n_steps, n_machines = stream.inputs.shape[0], bank.n_machines
+    raster_steps = thin(n_steps, limits.raster_steps)                          # [T']
+    raster_machines = thin(n_machines, limits.raster_machines)                 # [M]
+    rank_steps = thin(n_steps, limits.rank_steps)                              # [R]
+    rank_machines = thin(n_machines, limits.rank_machines)                     # [Q]
+    visits = np.zeros(bank.n_state_features, dtype=np.int64)                   # [sum S]
+    changes = np.zeros(n_machines, dtype=np.int64)                             # [N]
+    raster_states = np.empty((raster_steps.shape[0], raster_machines.shape[0]),
+                             dtype=bank.state_dtype)                           # [T', M]
+    rank_states = np.empty((rank_steps.shape[0], rank_machines.shape[0]),
+                           dtype=bank.state_dtype)                             # [R, Q]
+    previous = bank.initial_state()                                            # [N]
+    chunk = min(CHUNK_STEPS, max(1, CHUNK_CELLS // n_machines))
+    for t0, block in bank.iter_states(stream.inputs, stream.resets, chunk_steps=chunk):
+        visits += StateFeatures(block, bank.n_states).column_sums()
+        changes += block[0] != previous
+        changes += (block[1:] != block[:-1]).sum(axis=0)
+        previous = block[-1].copy()
+        for picked, steps, columns in ((raster_states, raster_steps, raster_machines),
+                                       (rank_states, rank_steps, rank_machines)):
+            inside = (steps >= t0) & (steps < t0 + block.shape[0])
+            picked[inside] = block[np.ix_(steps[inside] - t0, columns)]
+    families = family_labels(spec.mix_dict, n_machines)
+    network = Network(
+        spec=spec, stream=stream, bank=bank, families=families, changes=changes,
+        entropy=_occupancy_entropy(visits, bank.n_states, n_steps),
+        occupancy=_family_occupancy(visits, bank.n_states, families),
+        raster_steps=raster_steps, raster_machines=raster_machines, raster_states=raster_states,
+        raster_outputs=bank.outputs[raster_machines[None, :], raster_states],
+        output_rank=_output_rank(bank, rank_machines, rank_states),
+        state_rank=_state_rank(bank, rank_machines, rank_states))
+    for array in (families, changes, network.entropy, raster_steps, raster_machines,
+                  raster_states, network.raster_outputs, stream.inputs, stream.resets,
+                  *network.occupancy.values()):
+        array.flags.writeable = False
+    return network
+
+
+def _occupancy_entropy(visits: np.ndarray, n_states: np.ndarray, n_steps: int) -> np.ndarray:
+    """Entropy in bits of each machine's share of time per state: [N]."""
+    share = visits / max(n_steps, 1)                                           # [sum S]
+    terms = np.zeros_like(share)
+    positive = share > 0
+    terms[positive] = -share[positive] * np.log2(share[positive])
+    offsets = np.concatenate(([0], np.cumsum(n_states)[:-1]))
+    return np.add.reduceat(terms, offsets)
+
+
+def _family_occupancy(visits: np.ndarray, n_states: np.ndarray, families: np.ndarray) -> dict:
+    """``{family: share of its machine-steps in each state number [S_f]}``.
+
+    A family's machines are one contiguous block of the bank with one state count.
+    """
+    offsets = np.concatenate(([0], np.cumsum(n_states)))
+    shares = {}
+    for name in dict.fromkeys(families.tolist()):
+        members = np.flatnonzero(families == name)
+        first, size = int(members[0]), int(n_states[members[0]])
+        block = visits[offsets[first]:offsets[first + members.shape[0]]]
+        counts = block.reshape(members.shape[0], size).sum(axis=0)             # [S_f]
+        shares[name] = counts / max(int(counts.sum()), 1)
+    return shares
+
+
+def _output_rank(bank: MachineBank, machines: np.ndarray, states: np.ndarray) -> Rank:
+    """Rank of the output features (one column per machine) on the sampled steps."""
+    outputs = bank.outputs[machines[None, :], states].astype(np.float64)       # [R, Q]
+    return Rank(int(np.linalg.matrix_rank(outputs)), states.shape[0], machines.shape[0])
+
+
+def _state_rank(bank: MachineBank, machines: np.ndarray, states: np.ndarray) -> Rank:
+    """Rank of the one-hot state features of the sampled machines on the sampled steps.
+
+    Measured as the rank of the Gram matrix ``X X^T`` (same rank as ``X``; [R, R],
+    small however many states the machines have).
+    """
+    features = StateFeatures(states, bank.n_states[machines]).tocsr()         # [R, sum S] sparse
+    gram = (features @ features.T).toarray().astype(np.float64)               # [R, R]
+    return Rank(int(np.linalg.matrix_rank(gram, hermitian=True)), states.shape[0],
+                features.shape[1])
+
+
+def machine_states(network: Network, index: int) -> np.ndarray:
+    """The state of machine ``index`` after each input of the network's run (resets included).
+
+    Returns
+    -------
+    int64 array [T].
+    """
+    single = network.bank.subset([index])
+    return single.run(network.stream.inputs, network.stream.resets)[:, 0].astype(np.int64)
+
+
+def position(states: np.ndarray, stream: Stream, start: int, t: int):
+    """Where one machine is after ``t`` inputs: ``(state, edge)`` for ``Machine.to_dot``.
+
+    Parameters
+    ----------
+    states : int array [T], the machine's state after each input (:func:`machine_states`).
+    stream : the inputs it read.
+    start : its start state.
+    t : inputs read, ``0 .. T``.
+
+    Returns
+    -------
+    ``(start, None)`` at ``t = 0``; otherwise the state after the ``t``-th input and
+    ``(state before, symbol read)`` — the state before is the start state at a reset.
+    """
+    if t == 0:
+        return start, None
+    before = start if t == 1 or stream.resets[t - 1] else int(states[t - 2])
+    return int(states[t - 1]), (before, stream.alphabet[int(stream.inputs[t - 1])])

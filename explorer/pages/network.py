@@ -1,0 +1,226 @@
+"""Network page: build thousands of machines, drive them with one input, and watch them all.
+
+A thin controller: settings (explorer/settings.py) -> a cached, summarised
+network (explorer/network_model.py) -> figures (explorer/network_figures.py).
+A request over a cap is refused with a message naming the cap and the last good
+network stays on screen.  The one-machine drill-down is a fragment, so moving
+its time slider reruns only the diagram, never the network.
+"""
+import numpy as np
+import streamlit as st
+
+from fsm_engine.errors import FSMError
+from fsm_engine.families import FAMILIES
+
+from explorer import network_figures as figures
+from explorer import network_model as model
+from explorer import session, settings
+from explorer.limits import LIMITS
+from explorer.machine_figures import tape_html
+
+#: session-state name of the last spec that was built (never a widget key)
+LAST_SPEC = "network_last_spec"
+#: the family parameter each setting feeds
+FAMILY_SETTINGS = {"n_states": "net_states", "stay": "net_stay", "k": "net_k",
+                   "modulus": "net_modulus"}
+#: widget keys of the drill-down (page-local, not in the URL: their ranges follow the network)
+MACHINE_KEY, TIME_KEY = "w_net_machine", "w_net_time"
+#: inputs read when a machine is first shown (so a transition is already lit)
+FIRST_TIME = 10
+
+
+def mix_key(family: str) -> str:
+    return f"net_mix_{family}"
+
+
+def current_spec() -> model.NetworkSpec:
+    """The settings as one hashable value."""
+    value = settings.value
+    return model.NetworkSpec(
+        mix=tuple((name, float(value(mix_key(name)))) for name in FAMILIES),
+        n_machines=int(value("net_machines")), n_states=int(value("net_states")),
+        stay=float(value("net_stay")), k=int(value("net_k")), modulus=int(value("net_modulus")),
+        seed=int(value("net_seed")), source=value("net_input"), text=value("net_text"),
+        n_steps=int(value("net_steps")))
+
+
+# ---------------------------------------------------------------------- page parts
+def build_panel() -> None:
+    """The network's settings: size, family mix, family parameters, seed, input."""
+    st.subheader("Build")
+    settings.render("net_machines")
+    st.markdown("**Family mix** (shares, rescaled to add up to 1)")
+    shares = {name: settings.render(mix_key(name)) for name in FAMILIES}
+    used = [name for name, share in shares.items() if share > 0]
+    params = dict.fromkeys(param for name in used for param in FAMILIES[name].params)
+    if params:
+        st.markdown("**Family parameters**")
+    for param in params:
+        settings.render(FAMILY_SETTINGS[param])
+    settings.render("net_seed")
+    st.markdown("**Input**")
+    source = settings.render("net_input")
+    if source == settings.TYPED_TEXT:
+        settings.render("net_text")
+    settings.render("net_steps")
+
+
+def load() -> model.Network:
+    """The network the settings describe, or the last good one with a message saying why not."""
+    spec = current_spec()
+    try:
+        network = model.load_network(spec)
+    except FSMError as err:
+        previous = st.session_state.get(LAST_SPEC)
+        kept = " The previous network is still shown." if previous is not None else ""
+        st.error(f"This network was not built: {err}.{kept}", icon=":material/block:")
+        if previous is None:
+            st.stop()
+        return model.cached_network(previous)
+    st.session_state[LAST_SPEC] = spec
+    return network
+
+
+def summary(network: model.Network) -> None:
+    bank = network.bank
+    counts = {name: int((network.families == name).sum()) for name in network.occupancy}
+    mix = " · ".join(f"{count:,} {figures.family_label(name)}" for name, count in counts.items())
+    st.markdown(f"**{bank.n_machines:,} machines** ({mix}) read **{network.n_steps:,} inputs** "
+                f"over **{bank.n_symbols} symbols** ({' '.join(bank.alphabet[:16])}"
+                f"{' …' if bank.n_symbols > 16 else ''}): {network.stream.note}.")
+
+
+def rasters(network: model.Network) -> None:
+    """States and outputs over time for a sample of machines, in the chosen order."""
+    sample = network.raster_machines
+    families = network.families[sample]
+    order = figures.row_order(settings.render("net_sort"), families, network.entropy[sample],
+                              network.changes[sample])
+    labels = (network.raster_steps, sample[order], families[order])
+    thinned = _thinning_note(network)
+    st.markdown("##### States over time")
+    st.plotly_chart(figures.state_raster(network.raster_states[:, order], *labels),
+                    key="w_state_raster", config={"displayModeBar": False})
+    st.caption("Each row is one machine and each column one input; the colour is the state the "
+               "machine is in after reading that input. Vertical stripes: many machines react to "
+               "the same input at once. Long flat runs: a machine holds its state — that is "
+               f"memory. {thinned}")
+    st.markdown("##### Outputs over time")
+    st.plotly_chart(figures.output_raster(network.raster_outputs[:, order], *labels),
+                    key="w_output_raster", config={"displayModeBar": False})
+    st.caption("The same machines coloured by their output: orange below 0, white at 0, blue "
+               "above 0. These numbers, one per machine per step, are the features f the readout "
+               "y = W f + b weighs and adds up.")
+
+
+def _thinning_note(network: model.Network) -> str:
+    """Say which machines and steps a thinned raster shows."""
+    parts = []
+    for shown, total, what in ((network.raster_machines, network.bank.n_machines, "machines"),
+                               (network.raster_steps, network.n_steps, "steps")):
+        if shown.shape[0] < total:
+            stride = int(shown[1] - shown[0]) if shown.shape[0] > 1 else total
+            parts.append(f"one in {stride} of the {total:,} {what}")
+    return f"Shown: {' and '.join(parts)}." if parts else ""
+
+
+def occupancy_and_rank(network: model.Network) -> None:
+    occupancy_column, rank_column = st.columns([3, 2], gap="large")
+    with occupancy_column:
+        st.markdown("##### How often each state is visited")
+        shares = {figures.family_label(name): share for name, share in network.occupancy.items()}
+        st.plotly_chart(figures.occupancy_figure(shares), key="w_occupancy",
+                        config={"displayModeBar": False})
+        st.caption("For each family, the share of time its machines spend in each state. Flat "
+                   "bars: the machines use all their states. One tall bar: they mostly sit in one "
+                   "state and carry little information about the input.")
+    with rank_column:
+        st.markdown("##### Separation: how many independent features?")
+        output_rank, state_rank = network.output_rank, network.state_rank
+        left, right = st.columns(2)
+        for column, label, rank in ((left, "Output features", output_rank),
+                                    (right, "One-hot state features", state_rank)):
+            column.metric(label, f"{rank.rank:,} of {min(rank.n_steps, rank.n_features):,}",
+                          help=f"The rank of a {rank.n_steps:,} × {rank.n_features:,} matrix "
+                               "(steps × features); it can be at most the smaller of the two.")
+        st.caption(
+            f"Measured over {output_rank.n_steps:,} evenly spaced steps and "
+            f"{output_rank.n_features:,} machines (their {output_rank.n_features:,} outputs, or "
+            f"their {state_rank.n_features:,} one-hot states). The rank counts the independent "
+            "directions the features span. A linear readout can only output combinations of its "
+            "features, so the rank bounds what it can fit: it can match any target on at most "
+            "rank-many steps. Copies of the same machine add features but no rank.")
+
+
+@st.fragment
+def machine_view(network: model.Network) -> None:
+    """Pick a machine and a time; its diagram shows the state it is in then.
+
+    A fragment: the picker, the slider and the button rerun only this part.
+    """
+    n_machines, n_steps = network.bank.n_machines, network.n_steps
+    _clamp(MACHINE_KEY, n_machines - 1)
+    _clamp(TIME_KEY, n_steps)
+    pick_column, time_column = st.columns([1, 3], vertical_alignment="bottom")
+    index = pick_column.number_input("Machine number", 0, n_machines - 1, 0, key=MACHINE_KEY,
+                                     help=f"Any machine of the network, 0 to {n_machines - 1:,}.")
+    t = time_column.slider("Inputs read", 0, n_steps, min(FIRST_TIME, n_steps), key=TIME_KEY,
+                           help="Move through time: the diagram lights the state the machine is "
+                                "in after this many inputs, and the transition it just took.")
+    machine = network.bank.machine(index)
+    family = str(network.families[index])
+    states = model.machine_states(network, index)                              # [T]
+    state, edge = model.position(states, network.stream, machine.start, t)
+    read = (f"has read **{edge[1]}** and moved **{machine.states[edge[0]]} → "
+            f"{machine.states[state]}**" if edge else f"is in its start state "
+            f"**{machine.states[state]}**")
+    symbols = np.asarray(network.bank.alphabet, dtype=object)[network.stream.inputs]  # [T]
+    st.html(tape_html(symbols, t))
+    diagram_column, text_column = st.columns([2, 1], gap="large")
+    with text_column:
+        st.markdown(f"Machine **{index:,}** is a **{figures.family_label(family)}** machine with "
+                    f"{machine.n_states} states: {FAMILIES[family].summary}.")
+        st.markdown(f"After **{t:,} inputs** it {read}; its output is "
+                    f"**{machine.outputs[state]:.2f}**.")
+        opened = st.button("Open in the Machine page", key="btn_open_machine",
+                           icon=":material/open_in_new:")
+        st.caption("The Machine page lets you edit this machine, step it through your own "
+                   "input, and see how long it remembers.")
+    with diagram_column:
+        if machine.n_states > LIMITS.max_diagram_states:
+            st.info(f"This machine has {machine.n_states} states; diagrams are drawn for at most "
+                    f"{LIMITS.max_diagram_states} (FSM_EXPLORER_MAX_DIAGRAM_STATES). Pick a "
+                    "machine of a smaller family, or lower the states per machine.",
+                    icon=":material/info:")
+        else:
+            st.graphviz_chart(machine.to_dot(state, edge, name=f"machine {index}"),
+                              width="stretch")
+            st.caption("The filled circle is the state the machine is in; the bold red arrow is "
+                       "the transition it just took. Each circle shows the state's name and its "
+                       "output.")
+    if opened:
+        session.set_machine(machine, f"network machine {index} ({figures.family_label(family)})")
+        # the Network page's URL-bound settings cannot be cleared by a plain switch_page
+        st.switch_page("explorer/pages/machine.py", query_params={})
+
+
+def _clamp(key: str, highest: int) -> None:
+    """Keep a drill-down widget's value inside a network that may have shrunk."""
+    if st.session_state.get(key, 0) > highest:
+        st.session_state[key] = highest
+
+
+# ---------------------------------------------------------------------- the page
+st.title("Network")
+st.caption("Many small machines read the same input at the same time. Each keeps its own state; "
+           "together their states and outputs are the features a trained readout combines.")
+build_column, view_column = st.columns([1, 3], gap="large")
+with build_column:
+    build_panel()
+with view_column:
+    network = load()
+    summary(network)
+    rasters(network)
+occupancy_and_rank(network)
+st.subheader("One machine up close")
+machine_view(network)

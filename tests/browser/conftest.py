@@ -1,0 +1,166 @@
+"""Browser-test fixtures: a real ``streamlit run`` server and headless Debian Chromium (Playwright).
+
+Every test in ``tests/browser`` is marked ``browser`` (deselect with ``-m "not browser"``).
+Session-scoped fixtures:
+
+* ``app_url`` — the base URL of a server started for the test session (a free
+  port, its own process group, stopped when the session ends);
+* ``page`` — one Chromium page (1600x1000) shared by the session's tests;
+* ``open_app`` — ``open_app(path="", query="")`` loads ``app_url/path?query`` in
+  ``page`` and waits until the script has run and the page has content;
+* ``screenshot`` — ``screenshot(page, "machine.png")`` saves the main block
+  (the whole page content, not just the viewport) to ``test-artifacts/``.
+
+Chromium is ``/usr/bin/chromium`` (``make test`` installs Debian's package);
+``playwright install`` is never used.  A missing browser fails the tests with a
+message saying how to install it.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+#: the app has finished a script run
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+VIEWPORT = {"width": 1600, "height": 1000}
+SERVER_START_SECONDS = 60
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(port: int, app_dir: Path = REPO) -> subprocess.Popen:
+    """``streamlit run streamlit_app.py`` (of ``app_dir``) on ``port`` in its own process group."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+         "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.runOnSave", "false", "--server.fileWatcherType", "none"],
+        cwd=app_dir, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = SERVER_START_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode}: "
+                               f"{proc.stderr.read().decode(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within {timeout:.0f} s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def launch_chromium(playwright):
+    """Headless Debian Chromium, or a clear failure when it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. Install it "
+                    "with `make browser` (or `sudo apt-get install -y chromium`); never "
+                    "`playwright install`.", pytrace=False)
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                      args=CHROMIUM_ARGS)
+
+
+def wait_for_app(page, timeout_ms: int = 30_000) -> None:
+    """Wait until the script run is over and the main area has content."""
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+    content = "[data-testid='stMainBlockContainer'] [data-testid='stElementContainer']"
+    page.wait_for_selector(content, timeout=timeout_ms)
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start_server(port)
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def open_app(app_url, page):
+    def load(path: str = "", query: str = ""):
+        page.set_viewport_size(VIEWPORT)
+        page.goto(f"{app_url}/{path}" + (f"?{query}" if query else ""))
+        wait_for_app(page)
+        return page
+    return load
+
+
+def save_main_screenshot(page, name: str) -> Path:
+    """Screenshot the whole main block into ``test-artifacts/name``.
+
+    Streamlit scrolls inside its own container, so the viewport is first made
+    as tall as the content (then restored).
+    """
+    ARTIFACTS.mkdir(exist_ok=True)
+    main = page.locator("[data-testid='stMainBlockContainer']")
+    height = page.evaluate("el => el.scrollHeight", main.element_handle())
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": int(height) + 120})
+    page.wait_for_timeout(500)          # let charts re-layout to the new size
+    path = ARTIFACTS / name
+    main.screenshot(path=str(path))
+    page.set_viewport_size(VIEWPORT)
+    return path
+
+
+@pytest.fixture(scope="session")
+def screenshot():
+    return save_main_screenshot

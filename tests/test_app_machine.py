@@ -1,0 +1,389 @@
+"""The Machine page through Streamlit's AppTest: every control, asserted on what the user sees."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from explorer.limits import LIMITS
+from fsm_engine import Machine, presets
+from fsm_engine.io import load_machine
+
+APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
+MACHINE_PAGE = "explorer/pages/machine.py"
+LIT = re.compile(r'"([^"]+)" \[label="[^"]*", fillcolor="#f4a261"')
+BOLD_EDGE = re.compile(r'"([^"]+)" -> "([^"]+)" \[label="([^"]*)", penwidth=3.5')
+
+PARITY_JSON = presets.load("parity").to_json().encode()
+JFF_MOORE = b"""<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+<structure><type>moore</type><automaton>
+  <state id="0" name="low"><initial/><output>-1</output></state>
+  <state id="1" name="high"><output>1</output></state>
+  <transition><from>0</from><to>1</to><read>u</read></transition>
+  <transition><from>0</from><to>0</to><read>d</read></transition>
+  <transition><from>1</from><to>1</to><read>u</read></transition>
+  <transition><from>1</from><to>0</to><read>d</read></transition>
+</automaton></structure>"""
+JFF_COMMA = b"""<?xml version="1.0" encoding="UTF-8"?>
+<structure><type>fa</type><automaton>
+  <state id="0" name="start"><initial/></state>
+  <state id="1" name="seen"><final/></state>
+  <transition><from>0</from><to>1</to><read>a,b</read></transition>
+  <transition><from>1</from><to>1</to><read>a,b</read></transition>
+</automaton></structure>"""
+JFF_PDA = b"""<?xml version="1.0"?><structure><type>pda</type><automaton>
+  <state id="0" name="q0"><initial/></state></automaton></structure>"""
+
+
+# ---------------------------------------------------------------------- helpers
+def open_page(query: dict | None = None) -> AppTest:
+    """The app opened on the Machine page (with URL query parameters, if given)."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update(query or {})
+    at.run()
+    at.switch_page(MACHINE_PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def dot(at: AppTest) -> str:
+    return at.get("graphviz_chart")[0].proto.spec
+
+
+def lit_state(at: AppTest) -> str:
+    return LIT.search(dot(at)).group(1)
+
+
+def step_heading(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("#### Step"))
+
+
+def plotly_values(values) -> list:
+    """A Plotly JSON array as a list (Plotly ships NumPy arrays as base64 typed arrays)."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
+
+
+def machine_caption(at: AppTest) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Current machine:"))
+
+
+def messages(at: AppTest, kind: str = "error") -> list[str]:
+    return [element.value for element in getattr(at, kind)]
+
+
+def edit_table(at: AppTest, edited=None, added=None, deleted=None) -> AppTest:
+    editor = at.data_editor[0]
+    at.session_state[editor.key] = {"edited_rows": edited or {}, "added_rows": added or [],
+                                    "deleted_rows": deleted or []}
+    return at.run()
+
+
+def upload(at: AppTest, name: str, content: bytes) -> AppTest:
+    at.file_uploader(key="w_upload").set_value((name, content, "application/octet-stream"))
+    return at.run()
+
+
+def type_tape(at: AppTest, text: str) -> AppTest:
+    at.radio(key="m_tape_source").set_value("typed").run()
+    at.text_input(key="m_tape").input(text)
+    return at.run()
+
+
+def click(at: AppTest, key: str, times: int = 1) -> AppTest:
+    for _ in range(times):
+        at.button(key=key).click().run()
+    return at
+
+
+@pytest.fixture
+def page() -> AppTest:
+    return open_page()
+
+
+# ---------------------------------------------------------------------- building the machine
+def test_first_visit_shows_the_first_preset_with_its_title_and_description(page):
+    first = presets.names()[0]
+    info = presets.info(first)
+    assert any(info["title"] in m.value and info["description"] in m.value for m in page.markdown)
+    for state in presets.load(first).states:
+        assert f'"{state}" [label=' in dot(page)
+    assert not messages(page, "info") and not messages(page) and not messages(page, "warning")
+
+
+def test_choosing_a_preset_changes_the_machine_and_the_diagram(page):
+    page.selectbox(key="m_preset").set_value("parity").run()
+    assert any(presets.info("parity")["title"] in m.value for m in page.markdown)
+    assert lit_state(page) == "even"
+    assert '"odd" [label=' in dot(page)
+
+
+def test_randomise_draws_a_family_machine_and_new_seed_draws_another(page):
+    page.radio(key="m_start").set_value("random").run()
+    page.selectbox(key="m_family").set_value("counter").run()
+    page.slider(key="m_modulus").set_value(5).run()
+    assert "drawn from the counter family, seed 0" in machine_caption(page)
+    assert len(page.data_editor[0].value) == 5
+    page.selectbox(key="m_family").set_value("random").run()
+    page.slider(key="m_states").set_value(6).run()
+    before = dot(page)
+    click(page, "btn_new_seed")
+    assert page.number_input(key="m_seed").value == 1
+    outputs = page.session_state["machine"].outputs
+    assert np.array_equal(outputs, np.round(outputs, 3)), "generated outputs are shown rounded"
+    assert len(page.data_editor[0].value) == 6
+    assert dot(page) != before
+
+
+def test_randomise_reads_a_typed_alphabet_of_words(page):
+    page.radio(key="m_start").set_value("random").run()
+    page.text_input(key="m_alphabet").input("up down left").run()
+    assert "alphabet up down left" in machine_caption(page)
+    assert list(page.data_editor[0].value.columns) == ["state", "x0", "x1", "x2", "output"]
+
+
+def test_a_bad_alphabet_names_the_problem_and_keeps_the_machine(page):
+    page.radio(key="m_start").set_value("random").run()
+    before = dot(page)
+    page.text_input(key="m_alphabet").input("aba").run()
+    assert any("'a' more than once" in m for m in messages(page))
+    assert dot(page) == before
+
+
+def test_a_bad_alphabet_in_a_link_is_named_and_the_default_machine_shown():
+    at = open_page({"m_start": "random", "m_alphabet": "abca"})
+    assert any("'a' more than once" in m for m in messages(at))
+    default = presets.load(presets.names()[0])
+    assert lit_state(at) == default.states[default.start]
+
+
+def test_messages_about_an_old_machine_disappear_when_it_is_replaced(page):
+    upload(page, "broken.json", b"{")
+    assert messages(page)
+    page.selectbox(key="m_preset").set_value("parity").run()
+    assert not messages(page)
+
+
+def test_a_machine_over_the_drawing_cap_is_explained_not_drawn(page):
+    page.radio(key="m_start").set_value("random").run()
+    page.selectbox(key="m_family").set_value("delay_line").run()
+    page.text_input(key="m_alphabet").input("abc").run()
+    page.slider(key="m_k").set_value(4).run()             # 3**4 = 81 states
+    assert not page.get("graphviz_chart")
+    assert any(f"at most {LIMITS.max_diagram_states}" in m for m in messages(page, "info"))
+    click(page, "btn_step")
+    assert step_heading(page).startswith("#### Step 1 of")
+
+
+# ---------------------------------------------------------------------- the table editor
+def test_a_valid_table_edit_changes_the_diagram(page):
+    edit_table(page, edited={0: {"x0": "ab"}})                 # other --a--> ab
+    assert '"other" -> "ab" [label="a"]' in dot(page)
+    assert "edited in the table" in machine_caption(page)
+    assert not messages(page)
+
+
+def test_an_invalid_table_edit_names_the_cell_and_keeps_the_machine(page):
+    before = dot(page)
+    edit_table(page, edited={1: {"x1": "nowhere"}})
+    assert any("from state 'a' on 'b'" in m and "'nowhere'" in m for m in messages(page))
+    assert dot(page) == before
+
+
+def test_renaming_a_state_renames_it_in_every_transition(page):
+    edit_table(page, edited={2: {"state": "seen ab"}})
+    assert '"a" -> "seen ab" [label="b"]' in dot(page)
+
+
+def test_adding_and_removing_a_state(page):
+    edit_table(page, added=[{"state": "extra", "output": 2.5}])
+    assert '"extra" [label="extra\\n2.5"]' in dot(page)
+    assert '"extra" -> "extra" [label="a,b"]' in dot(page)
+    edit_table(page, deleted=[3])
+    assert '"extra"' not in dot(page)
+
+
+def test_removing_a_state_still_in_use_is_refused_with_the_cell(page):
+    edit_table(page, deleted=[2])                              # 'ab' is the target of a on b
+    assert any("from state 'a' on 'b' goes to 'ab'" in m for m in messages(page))
+    assert '"ab" [label=' in dot(page)
+
+
+def test_adding_states_over_the_cap_is_refused(page):
+    extra = LIMITS.max_diagram_states - 3 + 1
+    edit_table(page, added=[{"state": f"s{i}"} for i in range(extra)])
+    assert any(f"over the cap of {LIMITS.max_diagram_states}" in m for m in messages(page))
+    assert len(page.data_editor[0].value) == 3
+
+
+def test_the_start_state_selector_moves_the_start_arrow(page):
+    page.selectbox(key=f"w_start_{page.session_state['machine_version']}").set_value("ab").run()
+    assert re.search(r'"?__start"? -> "ab";', dot(page))
+    assert lit_state(page) == "ab"
+
+
+# ---------------------------------------------------------------------- import and export
+def test_uploading_good_json_loads_the_machine(page):
+    upload(page, "parity.json", PARITY_JSON)
+    assert any("Loaded parity.json" in m for m in messages(page, "success"))
+    assert lit_state(page) == "even"
+    assert "file parity.json" in machine_caption(page)
+    assert any("not the one these settings describe" in m for m in messages(page, "info"))
+
+
+def test_uploading_a_jflap_moore_machine_loads_it(page):
+    upload(page, "updown.jff", JFF_MOORE)
+    assert any("JFLAP file" in m for m in messages(page, "success"))
+    assert '"low" -> "high" [label="u"]' in dot(page)
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("broken.json", b'{"alphabet": ["a"', "not valid JSON"),
+    ("huge.json", b" " * (LIMITS.max_upload_bytes + 1), f"{LIMITS.max_upload_bytes:,} bytes"),
+    ("stack.jff", JFF_PDA, "pushdown automaton"),
+])
+def test_a_bad_upload_shows_why_and_keeps_the_machine(page, name, content, expected):
+    before = dot(page)
+    upload(page, name, content)
+    assert any(expected in m and "unchanged" in m for m in messages(page)), messages(page)
+    assert dot(page) == before
+
+
+@pytest.mark.parametrize("reading, alphabet", [("split", ["a", "b"]), ("literal", ["a,b"])])
+def test_a_jflap_comma_label_asks_how_to_read_it_then_loads(page, reading, alphabet):
+    before = dot(page)
+    upload(page, "either.jff", JFF_COMMA)
+    assert any("comma" in m for m in messages(page, "warning"))
+    assert dot(page) == before
+    page.radio(key="w_comma_reading").set_value(reading).run()
+    assert list(page.session_state["machine"].alphabet) == alphabet
+    assert any("Loaded either.jff" in m for m in messages(page, "success"))
+    assert any("comma" in c.value for c in page.caption)
+
+
+def test_download_buttons_serve_the_current_machine(page, monkeypatch):
+    served = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self, path_or_data, mimetype, kind, filename=None):
+        served[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    page.selectbox(key="m_preset").set_value("parity").run()
+    parity = presets.load("parity")
+    assert Machine.from_json(served["machine.json"].decode()) == parity
+    assert load_machine(served["machine.jff"], "machine.jff").machine == parity
+    assert served["machine.dot"].decode() == parity.to_dot()
+    assert [b.label for b in page.get("download_button")] == ["JSON", "JFLAP .jff", "DOT"]
+
+
+# ---------------------------------------------------------------------- the tape
+def test_stepping_forward_and_back_moves_the_lit_state(page):
+    type_tape(page, "abb")
+    assert lit_state(page) == "other"
+    click(page, "btn_step")
+    assert lit_state(page) == "a"
+    assert BOLD_EDGE.search(dot(page)).groups() == ("other", "a", "a")
+    click(page, "btn_step")
+    assert lit_state(page) == "ab"
+    assert step_heading(page) == "#### Step 2 of 3 · state **ab** · output **1**"
+    click(page, "btn_back")
+    assert lit_state(page) == "a"
+    click(page, "btn_reset")
+    assert lit_state(page) == "other"
+    assert step_heading(page).startswith("#### Step 0 of 3")
+
+
+def test_the_tape_highlights_the_symbol_just_read(page):
+    type_tape(page, "ab")
+    click(page, "btn_step")
+    tape = page.get("html")[0].value
+    assert tape.count("step 1") == 1 and "#f4a261" in tape
+
+
+def test_the_output_trace_grows_with_each_step_and_marks_now(page):
+    type_tape(page, "abab")
+    click(page, "btn_step", 2)
+    figure = json.loads(page.get("plotly_chart")[0].proto.spec)
+    trace, now = figure["data"]
+    assert plotly_values(trace["y"]) == [0.0, 0.0, 1.0] and plotly_values(now["x"]) == [2]
+
+
+def test_a_generated_tape_has_the_chosen_length_and_seed(page):
+    page.slider(key="m_tape_length").set_value(7).run()
+    assert step_heading(page).startswith("#### Step 0 of 7")
+    first = page.get("html")[0].value
+    page.number_input(key="m_tape_seed").set_value(5).run()
+    assert page.get("html")[0].value != first
+
+
+def test_play_advances_one_step_per_run_until_pause(page):
+    type_tape(page, "ababab")
+    click(page, "btn_play")
+    assert step_heading(page).startswith("#### Step 1 of 6")
+    page.run()
+    page.run()
+    assert step_heading(page).startswith("#### Step 3 of 6")
+    click(page, "btn_pause")
+    page.run()
+    assert step_heading(page).startswith("#### Step 3 of 6")
+
+
+def test_play_stops_at_the_end_of_the_tape(page):
+    type_tape(page, "ab")
+    click(page, "btn_play")
+    for _ in range(3):
+        page.run()
+    assert step_heading(page).startswith("#### Step 2 of 2")
+    assert page.session_state["playing"] is False
+    assert page.button(key="btn_step").disabled
+
+
+def test_a_typed_symbol_outside_the_alphabet_is_named(page):
+    type_tape(page, "abz")
+    assert any("'z'" in m and "a, b" in m for m in messages(page, "warning"))
+    assert step_heading(page).startswith("#### Step 0 of 0")
+
+
+def test_a_tape_over_the_cap_is_cut_with_a_message(page):
+    type_tape(page, "ab" * (LIMITS.max_tape // 2 + 1))
+    assert any(f"over the cap of {LIMITS.max_tape:,}" in m for m in messages(page, "warning"))
+    assert step_heading(page).startswith(f"#### Step 0 of {LIMITS.max_tape:,}".replace(",", ""))
+
+
+# ---------------------------------------------------------------------- the analysis and the URL
+def test_the_analysis_panel_reports_the_machine(page):
+    page.selectbox(key="m_preset").set_value("permutation").run()
+    values = {m.label: m.value for m in page.metric}
+    assert values["States"] == "4"
+    assert values["Memory horizon"] == "never forgets"
+    assert values["Strongly connected parts"] == "1"
+    assert any(c.value == "Strongly connected parts: {q0, q1, q2, q3}" for c in page.caption)
+
+
+def test_a_link_with_settings_reproduces_the_setup():
+    at = open_page({"m_start": "random", "m_family": "counter", "m_modulus": "5", "m_seed": "3",
+                    "m_tape_source": "typed", "m_tape": "aab"})
+    assert "drawn from the counter family, seed 3" in machine_caption(at)
+    assert len(at.data_editor[0].value) == 5
+    assert step_heading(at).startswith("#### Step 0 of 3")
+    again = open_page({"m_start": "random", "m_family": "counter", "m_modulus": "5", "m_seed": "3"})
+    assert dot(again) == dot(at)
+
+
+@pytest.mark.parametrize("key, raw", [("m_states", "999"), ("m_preset", "no_such_machine"),
+                                      ("m_speed", "0.3")])
+def test_an_out_of_range_link_value_gives_a_message(key, raw):
+    query = {"m_start": "random", key: raw} if key == "m_states" else {key: raw}
+    at = open_page(query)
+    warnings = messages(at, "warning")
+    assert any(f"`{key}`" in m and raw in m for m in warnings), warnings
+    assert not at.exception

@@ -1,0 +1,145 @@
+"""The app shell: navigation, shared sidebar, the settings table and the session-state contract."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer import settings
+from explorer.limits import LIMITS
+from fsm_engine import Machine, tasks
+from fsm_engine.families import FAMILIES
+
+APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
+NETWORK_PAGE = "explorer/pages/network.py"
+MACHINE_PAGE = "explorer/pages/machine.py"
+TWO_STATES = Machine(alphabet=("x", "y"), transitions=[[1, 0], [1, 1]], outputs=[0.5, -0.5],
+                     states=["left", "right"])
+
+
+def open_app() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def render_script(key: str) -> str:
+    """A one-widget app drawing setting ``key`` through the settings helper."""
+    return ("from explorer import settings\n"
+            f"value = settings.render({key!r})\n"
+            "import streamlit as st\n"
+            "st.markdown(f'value={value!r}')\n")
+
+
+# ---------------------------------------------------------------------- shell
+def test_the_app_opens_on_the_machine_page_with_the_shared_sidebar():
+    at = open_app()
+    assert [t.value for t in at.title] == ["Machine"]
+    sidebar_text = " ".join(e.value for e in at.sidebar.get("caption") + at.sidebar.get("markdown"))
+    assert "finite-state machines" in sidebar_text and "LSTM" in sidebar_text
+    assert "jflap.org" in sidebar_text
+
+
+def test_both_pages_are_registered_and_open():
+    at = open_app()
+    at.switch_page(NETWORK_PAGE).run()
+    assert not at.exception, at.exception
+    at.switch_page(MACHINE_PAGE).run()
+    assert [t.value for t in at.title] == ["Machine"]
+
+
+def test_machine_page_settings_and_tape_position_survive_a_page_change():
+    at = open_app()
+    at.selectbox(key="m_preset").set_value("parity").run()
+    at.button(key="btn_step").click().run()
+    at.switch_page(NETWORK_PAGE).run()
+    at.switch_page(MACHINE_PAGE).run()
+    assert at.selectbox(key="m_preset").value == "parity"
+    assert at.session_state["machine"].states == ("even", "odd")
+    assert at.session_state["tape_position"] == 1
+
+
+# ---------------------------------------------------------------------- session contract
+def test_a_machine_set_by_another_page_is_shown_not_replaced():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state["machine"] = TWO_STATES
+    at.session_state["machine_source"] = "network machine 7 (random)"
+    at.run()
+    spec = at.get("graphviz_chart")[0].proto.spec
+    assert '"left" -> "right" [label="x"]' in spec
+    assert any("network machine 7" in c.value for c in at.caption)
+
+
+def test_set_machine_rewinds_the_tape_and_stops_playing():
+    at = AppTest.from_string(
+        "import streamlit as st\n"
+        "from explorer import session\n"
+        "from fsm_engine import presets\n"
+        "session.set_tape_position(5)\n"
+        "session.set_playing(True)\n"
+        "session.set_machine(presets.load('parity'), 'test')\n"
+        "st.markdown(f'{session.tape_position()} {session.is_playing()} '\n"
+        "            f'{session.machine_source()}')\n")
+    at.run()
+    assert at.markdown[0].value == "0 False test"
+
+
+# ---------------------------------------------------------------------- the settings table
+def test_every_default_is_a_value_its_own_url_check_accepts():
+    for setting in settings.SETTINGS.values():
+        assert setting.url_problem(str(setting.default)) is None, setting.key
+
+
+def test_setting_keys_are_prefixed_by_page():
+    assert all(key.startswith(("m_", "net_")) for key in settings.SETTINGS)
+
+
+def test_network_settings_cover_every_family_and_the_caps():
+    for family in FAMILIES:
+        assert f"net_mix_{family}" in settings.SETTINGS
+    assert settings.SETTINGS["net_mix_random"].default == 1.0
+    assert settings.SETTINGS["net_machines"].maximum == LIMITS.max_machines
+    assert settings.SETTINGS["net_machines"].default == 1000
+    assert settings.SETTINGS["net_input"].options == tasks.NAMES + (settings.TYPED_TEXT,)
+
+
+@pytest.mark.parametrize("key", [k for k, s in settings.SETTINGS.items() if s.kind == "slider"])
+def test_slider_ranges_lie_on_their_step_grid(key):
+    setting = settings.SETTINGS[key]
+    for value in (setting.default, setting.maximum):
+        steps = (value - setting.minimum) / setting.step
+        assert math.isclose(steps, round(steps), abs_tol=1e-9), (key, value)
+
+
+@pytest.mark.parametrize("key, raw, problem", [
+    ("net_machines", str(LIMITS.max_machines + 100), "outside"),
+    ("net_machines", "150", "grid"),
+    ("net_machines", "many", "not a number"),
+    ("m_states", "2.5", "not a whole number"),
+    ("net_sort", "colour", "not one of"),
+])
+def test_url_values_the_widget_cannot_take_are_explained(key, raw, problem):
+    assert problem in settings.SETTINGS[key].url_problem(raw)
+
+
+def test_a_link_value_reaches_the_widget_through_the_helper():
+    at = AppTest.from_string(render_script("net_machines"))
+    at.query_params["net_machines"] = "5000"
+    at.run()
+    assert at.markdown[0].value == "value=5000"
+    assert not at.warning
+
+
+def test_an_over_cap_link_value_shows_a_message_and_the_default_until_changed():
+    at = AppTest.from_string(render_script("net_machines"))
+    at.query_params["net_machines"] = str(LIMITS.max_machines * 10)
+    at.run()
+    assert at.markdown[0].value == "value=1000"
+    assert "outside" in at.warning[0].value and "`net_machines`" in at.warning[0].value
+    at.run()
+    assert at.warning, "the message stays until the user changes the setting"
+    at.slider(key="net_machines").set_value(2000).run()
+    assert not at.warning
