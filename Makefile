@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml requirements.txt
 setup: $(STAMP)
 
 run: setup
-	$(VENV)/bin/streamlit run streamlit_app.py
+	$(VENV)/bin/streamlit run streamlit_app.py --server.headless false
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
