@@ -31,9 +31,10 @@ SUITE = [
      [("FSM random N=500, stay=0.7", ex.FSMSpec(machines=500, family="random", stay=0.7, l2=1e-3))],
      LSTM),
     ("text", {"corpus": "shakespeare"},
-     [("FSM random N=500", RANDOM),
-      ("FSM delay line k=1 (bigram, designed)", ex.FSMSpec(machines=1, family="delay_line", k=1,
-                                                           l2=1e-3))],
+     [("FSM random N=500, softmax Adam", ex.FSMSpec(machines=500, loss="softmax", solver="adam",
+                                                    lr=1e-3)),
+      ("FSM delay line k=1 (bigram, designed), softmax Adam",
+       ex.FSMSpec(machines=1, family="delay_line", k=1, loss="softmax", solver="adam", lr=0.05))],
      ex.LSTMSpec(hidden=128, lr=5e-3)),
 ]
 
