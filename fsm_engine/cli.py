@@ -124,6 +124,8 @@ def _add_task_args(parser) -> None:
     parser.add_argument("--task", required=True, help="task name (see fsm_engine.tasks.NAMES)")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                         help="task parameter, repeatable (e.g. -p k=3 -p m=4)")
+    parser.add_argument("--text-file", metavar="PATH",
+                        help="your own UTF-8 text for the 'text' task (size-capped)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -159,10 +161,24 @@ def _progress_bar(desc: str):
         yield report
 
 
+def task_params_from_args(args) -> dict:
+    """The task's keyword parameters: ``-p name=value`` pairs plus ``--text-file``."""
+    from . import tasks
+
+    params = parse_task_params(args.param)
+    if args.text_file:
+        path = Path(args.text_file)
+        if path.stat().st_size > tasks.MAX_TEXT_BYTES:
+            raise FSMError(f"{path} has {path.stat().st_size:,} bytes, over the cap of "
+                           f"{tasks.MAX_TEXT_BYTES:,}; use a shorter excerpt")
+        params["text"] = tasks.decode_text(path.read_bytes())
+    return params
+
+
 def cmd_train(args) -> int:
     from .experiments import fsm_spec_from_args, train_fsm
 
-    task_params = parse_task_params(args.param)
+    task_params = task_params_from_args(args)
     with _progress_bar("training") as report:
         result = train_fsm(args.task, task_params, fsm_spec_from_args(args), seed=args.seed,
                            max_updates=args.updates, max_seconds=args.seconds, progress=report)
@@ -173,7 +189,7 @@ def cmd_train(args) -> int:
 def cmd_compare(args) -> int:
     from .experiments import compare, fsm_spec_from_args, lstm_spec_from_args
 
-    task_params = parse_task_params(args.param)
+    task_params = task_params_from_args(args)
     with _progress_bar("training") as report:
         rows = compare(args.task, task_params, fsm_spec_from_args(args), lstm_spec_from_args(args),
                        seed=args.seed, max_seconds=args.seconds, progress=report)

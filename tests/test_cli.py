@@ -108,3 +108,21 @@ def test_compare_trains_both_models_on_the_same_task(capsys):
     assert rows[0]["model"].startswith("FSM") and rows[1]["model"].startswith("LSTM")
     assert all(r["task"] == "temporal_parity" and r["chance"] == 0.5 for r in rows)
     assert rows[1]["updates"] >= 1 and rows[1]["parameters"] > 0
+
+
+def test_train_on_your_own_text_file(capsys, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat on the mat. " * 200, encoding="utf-8")
+    code, out, _ = run(capsys, "train", "--task", "text", "--text-file", str(corpus), "-p", "T=3000",
+                       "--machines", "1", "--family", "delay_line", "--k", "1", "--loss", "softmax",
+                       "--solver", "adam", "--lr", "0.05", "--updates", "200", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["metric_name"] == "bits_per_symbol"
+    assert result["metric"] < result["chance"]          # a bigram beats the unigram here
+
+
+def test_text_file_that_is_not_utf8_exits_2_naming_the_byte(capsys, tmp_path):
+    corpus = tmp_path / "latin1.txt"
+    corpus.write_bytes("caf\xe9 au lait".encode("latin-1"))
+    code, _, err = run(capsys, "train", "--task", "text", "--text-file", str(corpus))
+    assert code == 2 and "byte" in err and "UTF-8" in err
