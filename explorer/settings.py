@@ -35,6 +35,7 @@ from fsm_engine import presets, tasks
 from fsm_engine.families import FAMILIES
 
 from .limits import LIMITS
+from .network_figures import SORT_ORDERS
 
 #: session-state name of the ``{setting key: message}`` notes about rejected URL values
 URL_NOTES = "settings_url_notes"
@@ -115,7 +116,7 @@ def _text(key, label, default, max_chars, *, help) -> Setting:
 
 _FAMILY_NAMES = tuple(FAMILIES)
 #: Network page raster orders (the Network page defines what each one sorts by)
-RASTER_ORDERS = ("index", "family", "activity", "entropy")
+RASTER_ORDERS = SORT_ORDERS
 
 SETTINGS: dict[str, Setting] = {s.key: s for s in [
     # ---------------------------------------------------------------- Machine page

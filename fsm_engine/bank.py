@@ -113,7 +113,7 @@ class MachineBank:
             raise InvalidMachineError(
                 f"outputs{list(bad)} is {self.outputs[bad]}; outputs must be finite numbers")
         valid = np.arange(max_states)[None, :] < self.n_states[:, None]     # [N, S]
-        if (self.transitions.astype(np.int64) >= self.n_states[None, :, None])[:, valid].any():
+        if (self.transitions >= self.n_states[None, :, None])[:, valid].any():
             raise InvalidMachineError("a transition leads to a state its machine does not have")
         if (self.start.astype(np.int64) >= self.n_states).any():
             raise InvalidMachineError("a start state is not one of its machine's states")

@@ -166,6 +166,8 @@ def task_params_from_args(args) -> dict:
     from . import tasks
 
     params = parse_task_params(args.param)
+    if "seed" in params:
+        raise FSMError("give the seed with --seed, not -p seed=...")
     if args.text_file:
         path = Path(args.text_file)
         if path.stat().st_size > tasks.MAX_TEXT_BYTES:

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import families, metrics, tasks
+from . import families, tasks
 from .lstm_learner import LSTMLearner
 from .training import Progress, ReadoutLearner, Trainer
 
@@ -173,7 +173,3 @@ def format_results(rows: list[dict]) -> str:
                      f"| {r['parameters']:,} | {r['ms_per_update']:.1f} |")
     return "\n".join(lines)
 
-
-def describe_metric(name: str) -> str:
-    """'higher is better' / 'lower is better' for a metric name (for captions)."""
-    return "higher is better" if metrics.GREATER_IS_BETTER[name] else "lower is better"

@@ -230,10 +230,13 @@ def make_bank(mix, n_machines: int, alphabet, seed: int = 0, *, n_states: int = 
     sizes = {name: _family_states(name, len(alphabet), values) for name in counts}
     max_states = max(sizes[name] for name, c in counts.items() if c)
     cap = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
-    check_bytes(len(alphabet) * n_machines * max_states * max(state_dtype(max_states).itemsize, 8),
+    dtype = state_dtype(max_states)
+    # the table itself, plus a family's int64/float64 temporaries (about 3 per entry) while
+    # it generates its block
+    check_bytes(len(alphabet) * n_machines * max_states * (dtype.itemsize + 24),
                 "building the bank", cap)
     rng = np.random.default_rng(seed)
-    transitions = np.zeros((len(alphabet), n_machines, max_states), dtype=np.int64)   # [X, N, S]
+    transitions = np.zeros((len(alphabet), n_machines, max_states), dtype=dtype)      # [X, N, S]
     outputs = np.zeros((n_machines, max_states), dtype=np.float32)                   # [N, S]
     n_states_each = np.empty(n_machines, dtype=np.int64)                             # [N]
     lo = 0

@@ -14,6 +14,7 @@ import numpy as np
 from scipy import sparse
 
 from . import kernels
+from .errors import InvalidStateError
 
 
 class StateFeatures:
@@ -29,9 +30,14 @@ class StateFeatures:
         states = np.ascontiguousarray(states)
         n_states = np.asarray(n_states, dtype=np.int64)
         if states.ndim != 2 or states.shape[1] != n_states.shape[0]:
-            raise ValueError(
+            raise InvalidStateError(
                 f"states must be [T, N] with N = len(n_states) = {n_states.shape[0]}, "
                 f"got shape {states.shape}")
+        if states.size and (states.min() < 0 or (states.max(axis=0) >= n_states).any()):
+            n = int(np.flatnonzero(states.max(axis=0) >= n_states)[0]) \
+                if (states.max(axis=0) >= n_states).any() else int(np.argmin(states.min(axis=0)))
+            raise InvalidStateError(f"machine {n} has {int(n_states[n])} states, but its state "
+                                    f"indices reach {int(states[:, n].max())}")
         self.states = states                                          # [T, N]
         self.n_states = n_states                                      # [N]
         self.offsets = np.concatenate(([0], np.cumsum(n_states)[:-1]))  # [N]

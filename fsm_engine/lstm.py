@@ -93,8 +93,8 @@ class LSTM:
     cell remembers by default (Gers et al. 2000; Jozefowicz et al. 2015).
     """
 
-    def __init__(self, n_inputs, n_hidden, n_outputs, n_layers=1, dtype=np.float32,
-                 random_state=0):
+    def __init__(self, n_inputs, n_hidden, n_outputs, n_layers=1, random_state=0, *,
+                 dtype=np.float32):
         for field, value in (("n_inputs", n_inputs), ("n_hidden", n_hidden),
                              ("n_outputs", n_outputs), ("n_layers", n_layers)):
             if not isinstance(value, (int, np.integer)) or value < 1:

@@ -24,6 +24,8 @@ FORMAT = "fsm-explorer/machine"
 VERSION = 1
 #: largest machine the subset search for a synchronising word accepts (2**cap subsets)
 HORIZON_MAX_STATES = 20
+#: sets of states the synchronising-word search may visit before it gives up
+HORIZON_MAX_SETS = 20_000
 
 
 class Step(NamedTuple):
@@ -476,7 +478,8 @@ class Machine:
         Raises
         ------
         CapacityError
-            When more than ``max_states`` states would be searched (2**max_states sets).
+            When more than ``max_states`` states would be searched, or the search
+            visits more than ``HORIZON_MAX_SETS`` sets of states without an answer.
         """
         members = self.reachable_states() if states is None else [
             _state_index(s, self.states, "state") for s in states]
@@ -486,7 +489,7 @@ class Machine:
                 f"2^{max_states} sets of states); this machine has {len(members)} reachable states — "
                 "minimise it first or analyse a smaller machine")
         initial = sum(1 << s for s in members)
-        masks = [1 << s for s in range(self.n_states)]
+        images = _image_tables(self.transitions)       # images[x][k][byte]: image of 8 states
         parent: dict[int, tuple[int, int] | None] = {initial: None}
         queue = deque([initial])
         while queue:
@@ -498,14 +501,16 @@ class Machine:
                     word.append(self.alphabet[x])
                 return word[::-1]
             for x in range(self.n_symbols):
-                column = self.transitions[:, x]
                 image = 0
-                for s in range(self.n_states):
-                    if current & masks[s]:
-                        image |= masks[column[s]]
+                for k, table in enumerate(images[x]):
+                    image |= table[(current >> (8 * k)) & 0xFF]
                 if image not in parent:
                     parent[image] = (current, x)
                     queue.append(image)
+            if len(parent) > HORIZON_MAX_SETS:
+                raise CapacityError(
+                    f"the memory horizon search stopped after {HORIZON_MAX_SETS:,} sets of states "
+                    "without finding a synchronising word; this machine forgets slowly, if at all")
         return None
 
     def memory_horizon(self, max_states: int = HORIZON_MAX_STATES) -> int | None:
@@ -542,6 +547,25 @@ def _table_rows(transitions) -> list[list]:
         raise InvalidTransitionError(
             f"transitions must be a [states][symbols] table or a {{state: {{symbol: state}}}} dict, "
             f"got {transitions!r}") from None
+
+
+def _image_tables(transitions: np.ndarray) -> list[list[list[int]]]:
+    """For each symbol x and each byte k of a state-set bit mask, the image (as a bit mask)
+    of every set of the 8 states ``8k .. 8k+7``: a set's image is the OR over its bytes."""
+    n_states, n_symbols = transitions.shape
+    tables = []
+    for x in range(n_symbols):
+        per_byte = []
+        for k in range((n_states + 7) // 8):
+            targets = [1 << int(t) for t in transitions[8 * k: 8 * k + 8, x]]
+            table = [0] * 256
+            for byte in range(1, 256):
+                lowest = (byte & -byte).bit_length() - 1   # the byte's lowest state
+                rest = table[byte & (byte - 1)]            # the other states, already done
+                table[byte] = rest | targets[lowest] if lowest < len(targets) else rest
+            per_byte.append(table)
+        tables.append(per_byte)
+    return tables
 
 
 def _dot_escape(text: str) -> str:

@@ -284,7 +284,7 @@ def test_oversize_requests_raise_capacity_errors_naming_the_cap():
     with pytest.raises(CapacityError, match=re.escape(
             "delay_line machines would have 32768 states, over the cap of 4096")):
         families.make_bank("delay_line", 10, 32, k=3)
-    message = "building the bank would need 2.6 MB, over the cap of 1.0 MB"
+    message = "building the bank would need 8.0 MB, over the cap of 1.0 MB"
     with pytest.raises(CapacityError, match=re.escape(message)):
         families.make_bank("random", 10_000, 32, n_states=1, max_bytes=1_000_000)
     bank = families.make_bank("random", 10, 4, max_bytes=10_000)

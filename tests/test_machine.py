@@ -574,3 +574,15 @@ def test_to_dot_start_arrow_does_not_collide_with_a_state_named_start():
     dot = m.to_dot()
     assert '"__start_" -> "__start";' in dot
     assert dot.count('shape=point') == 1
+
+
+def test_memory_horizon_search_gives_up_with_a_clear_message_when_too_large():
+    """A 20-state Cerny-like machine (rotate, swap, merge one pair) has a very long shortest
+    synchronising word; the search stops at its budget instead of freezing the page."""
+    n = 20
+    table = [[(s + 1) % n, 1 if s == 0 else 0 if s == 1 else s, 0 if s == 1 else s]
+             for s in range(n)]
+    machine = Machine("abc", table, [0.0] * n)
+    with pytest.raises(CapacityError, match="stopped after"):
+        machine.memory_horizon()
+    assert "stopped after" in machine.analysis()["memory_horizon_note"]

@@ -12,17 +12,15 @@ set before NumPy was imported (``bench/lstm.py`` sets them); the result says whi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import time
 
 import numpy as np
 
+from ..blas import one_thread
 from ..lstm import LSTM, clip_grad_norm
 from ..optim import Adam
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def run(hidden_sizes=(64, 128), batch_size=32, length=100, n_symbols=8, repeats=30,
@@ -50,7 +48,8 @@ def run(hidden_sizes=(64, 128), batch_size=32, length=100, n_symbols=8, repeats=
     x = np.eye(n_symbols, dtype=np.float32)[symbols]                      # [T, B, X]
     y = rng.integers(0, n_symbols, size=(length, batch_size))             # [T, B]
     rows = []
-    with _one_blas_thread() as blas_threads:
+    blas_threads = "1 (threadpoolctl)"
+    with one_thread():
         for n_hidden in hidden_sizes:
             steps = {"numpy": _numpy_step(x, y, n_symbols, n_hidden, seed)}
             if torch is not None:
@@ -111,22 +110,6 @@ def _import_torch():
         return None
     torch.set_num_threads(1)
     return torch
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """Limit NumPy's BLAS to one thread; yields a description of how."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        settings = {v: os.environ.get(v) for v in THREAD_VARIABLES}
-        if all(value == "1" for value in settings.values()):
-            yield "1 (environment variables set before NumPy was imported)"
-        else:
-            yield f"not limited (no threadpoolctl; environment: {settings})"
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield "1 (threadpoolctl)"
 
 
 def _interleaved_times(steps: dict, repeats: int, warmup: int) -> dict:

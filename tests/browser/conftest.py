@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -53,13 +54,25 @@ def free_port() -> int:
 
 
 def start_server(port: int, app_dir: Path = REPO) -> subprocess.Popen:
-    """``streamlit run streamlit_app.py`` (of ``app_dir``) on ``port`` in its own process group."""
-    return subprocess.Popen(
+    """``streamlit run streamlit_app.py`` (of ``app_dir``) on ``port`` in its own process group.
+
+    Its stderr goes to a temporary file (``proc.log``), never an unread pipe that could fill up
+    and block the server."""
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
          "--server.address", "127.0.0.1", "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.runOnSave", "false", "--server.fileWatcherType", "none"],
-        cwd=app_dir, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=app_dir, start_new_session=True, stdout=subprocess.DEVNULL,
+        stderr=log)
+    proc.log = log
+    return proc
+
+
+def _read_log(proc: subprocess.Popen) -> str:
+    proc.log.seek(0)
+    return proc.log.read().decode(errors="replace")
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = SERVER_START_SECONDS) -> None:
@@ -67,7 +80,7 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = SERVER_START
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"streamlit exited with code {proc.returncode}: "
-                               f"{proc.stderr.read().decode(errors='replace')[-2000:]}")
+                               f"{_read_log(proc)[-2000:]}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.read().strip() == b"ok":
