@@ -20,8 +20,8 @@ page = st.navigation(PAGES)
 with st.sidebar:
     st.markdown("**FSM Network Explorer**")
     st.caption("Can many small finite-state machines reading one input, with a trained "
-               "linear readout, do the job of an LSTM? Design a machine, build a network, "
-               "and measure the answer.")
+               "linear readout, do the job of an LSTM? Design a machine and build a network "
+               "here; `fsm-explorer compare` measures the answer.")
     st.markdown("[Moore machines](https://en.wikipedia.org/wiki/Moore_machine) · "
                 "[LSTM](https://en.wikipedia.org/wiki/Long_short-term_memory) · "
                 "[JFLAP](https://www.jflap.org/) (draw a machine, save a .jff, import it here)")
