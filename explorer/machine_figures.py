@@ -19,6 +19,19 @@ from . import theme
 TAPE_WINDOW = 24
 
 
+def step_position(states: np.ndarray, start: int, t: int, resets=None) -> tuple[int, int | None]:
+    """Where a machine is after ``t`` inputs: ``(state, state before the t-th input)``.
+
+    ``states`` [T] is its state after each input, ``resets`` [T] (optional) the
+    episode starts.  At ``t = 0`` it is ``(start, None)``; the state before an
+    input is the start state at the first input and at a reset.
+    """
+    if t == 0:
+        return start, None
+    first = t == 1 or (resets is not None and bool(resets[t - 1]))
+    return int(states[t - 1]), (start if first else int(states[t - 2]))
+
+
 def diagram(machine: Machine, states: np.ndarray, symbols, position: int) -> str:
     """DOT text of the state diagram after reading ``position`` symbols of a tape.
 
@@ -33,10 +46,9 @@ def diagram(machine: Machine, states: np.ndarray, symbols, position: int) -> str
     -------
     DOT text with the current state filled and the last transition taken drawn bold.
     """
-    if position == 0:
-        return machine.to_dot(state=machine.start)
-    before = machine.start if position == 1 else int(states[position - 2])
-    return machine.to_dot(state=int(states[position - 1]), edge=(before, symbols[position - 1]))
+    state, before = step_position(states, machine.start, position)
+    edge = None if before is None else (before, symbols[position - 1])
+    return machine.to_dot(state=state, edge=edge)
 
 
 def tape_html(symbols, position: int, window: int = TAPE_WINDOW) -> str:

@@ -25,9 +25,10 @@ from fsm_engine import tasks
 from fsm_engine.bank import CHUNK_STEPS, MachineBank
 from fsm_engine.errors import CapacityError, FSMError
 from fsm_engine.families import family_labels, make_bank
-from fsm_engine.features import StateFeatures
+from fsm_engine.features import StateFeatures, state_offsets
 
 from . import limits as _limits
+from .machine_figures import step_position
 from .network_figures import thin
 
 #: tasks whose ``T`` parameter is the stream length: they are made exactly as long as asked
@@ -304,8 +305,7 @@ def _occupancy_entropy(visits: np.ndarray, n_states: np.ndarray, n_steps: int) -
     terms = np.zeros_like(share)
     positive = share > 0
     terms[positive] = -share[positive] * np.log2(share[positive])
-    offsets = np.concatenate(([0], np.cumsum(n_states)[:-1]))
-    return np.add.reduceat(terms, offsets)
+    return np.add.reduceat(terms, state_offsets(n_states))
 
 
 def _family_occupancy(visits: np.ndarray, n_states: np.ndarray, families: np.ndarray) -> dict:
@@ -313,12 +313,12 @@ def _family_occupancy(visits: np.ndarray, n_states: np.ndarray, families: np.nda
 
     A family's machines are one contiguous block of the bank with one state count.
     """
-    offsets = np.concatenate(([0], np.cumsum(n_states)))
+    bounds = np.append(state_offsets(n_states), visits.shape[0])             # [N + 1]
     shares = {}
     for name in dict.fromkeys(families.tolist()):
         members = np.flatnonzero(families == name)
         first, size = int(members[0]), int(n_states[members[0]])
-        block = visits[offsets[first]:offsets[first + members.shape[0]]]
+        block = visits[bounds[first]:bounds[first + members.shape[0]]]
         counts = block.reshape(members.shape[0], size).sum(axis=0)             # [S_f]
         shares[name] = counts / max(int(counts.sum()), 1)
     return shares
@@ -368,7 +368,5 @@ def position(states: np.ndarray, stream: Stream, start: int, t: int):
     ``(start, None)`` at ``t = 0``; otherwise the state after the ``t``-th input and
     ``(state before, symbol read)`` — the state before is the start state at a reset.
     """
-    if t == 0:
-        return start, None
-    before = start if t == 1 or stream.resets[t - 1] else int(states[t - 2])
-    return int(states[t - 1]), (before, stream.alphabet[int(stream.inputs[t - 1])])
+    state, before = step_position(states, start, t, stream.resets)
+    return state, None if before is None else (before, stream.alphabet[int(stream.inputs[t - 1])])

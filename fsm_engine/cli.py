@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import FSMError
+from .paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ("engine", "readout", "lstm", "tasks", "compare")
 
 
@@ -60,8 +60,8 @@ def _jsonable(value):
 
 # ---------------------------------------------------------------------- app
 def cmd_app(args) -> int:
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), *args.streamlit_args]
-    return subprocess.call(command, cwd=ROOT)
+    command = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "streamlit_app.py"), *args.streamlit_args]
+    return subprocess.call(command, cwd=REPO_ROOT)
 
 
 # ---------------------------------------------------------------------- machine

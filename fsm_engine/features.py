@@ -17,6 +17,12 @@ from . import kernels
 from .errors import InvalidStateError
 
 
+def state_offsets(n_states: np.ndarray) -> np.ndarray:
+    """First one-hot column of each machine's block: ``[0, S_0, S_0+S_1, ...]`` [N]."""
+    n_states = np.asarray(n_states, dtype=np.int64)
+    return np.concatenate(([0], np.cumsum(n_states)[:-1]))
+
+
 class StateFeatures:
     """One-hot features of machine states.
 
@@ -40,7 +46,7 @@ class StateFeatures:
                                     f"indices reach {int(states[:, n].max())}")
         self.states = states                                          # [T, N]
         self.n_states = n_states                                      # [N]
-        self.offsets = np.concatenate(([0], np.cumsum(n_states)[:-1]))  # [N]
+        self.offsets = state_offsets(n_states)                        # [N]
         self.n_features = int(n_states.sum())
 
     @property

@@ -11,13 +11,13 @@ in :func:`names`, then one example per family.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from .errors import FSMError
 from .machine import Machine
+from .paths import ASSETS
 
 #: where the preset files live: ``assets/machines`` under the repository root
-PRESET_DIR = Path(__file__).resolve().parent.parent / "assets" / "machines"
+PRESET_DIR = ASSETS / "machines"
 
 
 def names() -> list[str]:

@@ -22,13 +22,13 @@ import functools
 import itertools
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 from scipy.signal import lfilter
 
 from .errors import TaskError
+from .paths import ASSETS
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -846,15 +846,10 @@ def _adding(*, T, levels, n_sequences, test_fraction, seed) -> dict:
 MIN_TEXT_CHARS = 20
 
 
-def _repo_root() -> Path:
-    """The checkout's root: the parent of the ``fsm_engine`` package directory."""
-    return Path(__file__).resolve().parent.parent
-
-
 @functools.cache
 def _shakespeare() -> str:
     """The shipped corpus: the plays of ``SHAKESPEARE_PLAYS``, joined by a blank line."""
-    folder = _repo_root() / "assets" / "text" / "shakespeare"
+    folder = ASSETS / "text" / "shakespeare"
     plays = []
     for play in SHAKESPEARE_PLAYS:
         path = folder / f"{play}.txt"

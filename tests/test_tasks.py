@@ -530,7 +530,7 @@ def test_decode_text_refuses_files_over_the_cap():
 
 
 def test_missing_corpus_asset_raises_task_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(tasks, "_repo_root", lambda: tmp_path)
+    monkeypatch.setattr(tasks, "ASSETS", tmp_path)
     tasks._shakespeare.cache_clear()
     try:
         with pytest.raises(TaskError, match="missing"):

@@ -244,7 +244,7 @@ def live_view(tape: session.Tape) -> None:
             session.set_playing(False)
             st.rerun()
     position = session.tape_position()
-    current = machine.start if position == 0 else int(states[position - 1])
+    current, _ = figures.step_position(states, machine.start, position)
     output = machine.outputs[current]
     st.markdown(f"#### Step {position} of {tape.length} · state **{machine.states[current]}** · "
                 f"output **{output:.3g}**")

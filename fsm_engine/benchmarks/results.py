@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..paths import REPO_ROOT
+
 
 
 def aggregate(results: list[dict]) -> dict:
@@ -52,7 +53,7 @@ def parser(description: str, default_out: str) -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--only", help="comma-separated task names")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    p.add_argument("--out", default=str(ROOT / "results" / default_out),
+    p.add_argument("--out", default=str(REPO_ROOT / "results" / default_out),
                    help=f"write OUT.md and OUT.json (default results/{default_out})")
     return p
 
