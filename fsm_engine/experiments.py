@@ -161,15 +161,20 @@ def compare(task_name: str, task_params: dict, fsm_spec: FSMSpec, lstm_spec: LST
     return rows
 
 
+def markdown(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table from a header and rows of cell strings."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
 def format_results(rows: list[dict]) -> str:
     """A Markdown table of result rows."""
-    header = ("| task | model | metric | value | chance | solved | seconds | updates | parameters "
-              "| ms/update |")
-    lines = [header, "|---" * (header.count("|") - 1) + "|"]
-    for r in rows:
-        solved = "—" if r["solved"] is None else ("yes" if r["solved"] else "no")
-        lines.append(f"| {r['task']} | {r['model']} | {r['metric_name']} | {r['metric']:.4g} "
-                     f"| {r['chance']:.3g} | {solved} | {r['seconds']:.2f} | {r['updates']} "
-                     f"| {r['parameters']:,} | {r['ms_per_update']:.1f} |")
-    return "\n".join(lines)
+    header = ["task", "model", "metric", "value", "chance", "solved", "seconds", "updates",
+              "parameters", "ms/update"]
+    cells = [[r["task"], r["model"], r["metric_name"], f"{r['metric']:.4g}", f"{r['chance']:.3g}",
+              "—" if r["solved"] is None else ("yes" if r["solved"] else "no"),
+              f"{r['seconds']:.2f}", str(r["updates"]), f"{r['parameters']:,}",
+              f"{r['ms_per_update']:.1f}"] for r in rows]
+    return markdown(header, cells)
 

@@ -1,4 +1,4 @@
-"""What the results benchmarks (tasks, compare) share: seed aggregation, tables and output files."""
+"""What the results benchmarks (tasks, compare) share: seed aggregation, table cells, output files."""
 from __future__ import annotations
 
 import argparse
@@ -35,12 +35,6 @@ def cells(row: dict) -> list[str]:
     solved = "—" if row["solved"] is None else f"{row['solved']}/{row['seeds']}"
     return [f"{row['task']}({params})", row["metric_name"], f"{row['mean']:.3f} ± {row['sd']:.3f}",
             f"{row['chance']:.3g}", solved, f"{row['seconds']:.2f}"]
-
-
-def markdown(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def meta(**extra) -> dict:

@@ -104,11 +104,11 @@ def _cells(row: dict) -> list[str]:
 
 
 def _row_text(row: dict) -> str:
-    return results.markdown(HEADER, [_cells(row)]).splitlines()[-1]
+    return ex.markdown(HEADER, [_cells(row)]).splitlines()[-1]
 
 
 def format_table(result: dict) -> str:
-    return results.markdown(HEADER, [_cells(row) for row in result["rows"]])
+    return ex.markdown(HEADER, [_cells(row) for row in result["rows"]])
 
 
 def main(argv=None) -> int:
