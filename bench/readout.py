@@ -1,4 +1,5 @@
-"""Time readout epochs and ridge solves: ``python bench/readout.py [--json]`` (see fsm_engine/benchmarks/readout.py)."""
+"""Time readout epochs and ridge solves: ``python bench/readout.py [--json]``
+(see fsm_engine/benchmarks/readout.py)."""
 import sys
 from pathlib import Path
 

@@ -28,7 +28,7 @@ class Limits:
     rank_machines: int = 500            # machines sampled to measure a feature matrix's rank
 
     @classmethod
-    def from_env(cls, environ=os.environ) -> "Limits":
+    def from_env(cls, environ=os.environ) -> Limits:
         values = {}
         for f in fields(cls):
             raw = environ.get(f"FSM_EXPLORER_{f.name.upper()}")
@@ -36,7 +36,8 @@ class Limits:
                 try:
                     values[f.name] = int(raw)
                 except ValueError:
-                    raise ValueError(f"FSM_EXPLORER_{f.name.upper()}={raw!r} is not a whole number") from None
+                    raise ValueError(
+                        f"FSM_EXPLORER_{f.name.upper()}={raw!r} is not a whole number") from None
         return cls(**values)
 
 

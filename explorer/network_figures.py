@@ -81,7 +81,7 @@ def row_order(sort: str, families, entropy, changes) -> np.ndarray:
         return np.lexsort((index, changes))
     if sort == "family":
         names, first = np.unique(families, return_index=True)
-        rank_of = dict(zip(names, np.argsort(np.argsort(first))))
+        rank_of = dict(zip(names, np.argsort(np.argsort(first)), strict=True))
         group = np.array([rank_of[f] for f in families], dtype=np.int64)
         return np.lexsort((index, entropy, group))
     raise ValueError(f"sort is {sort!r}; it must be one of {', '.join(SORT_ORDERS)}")
@@ -142,7 +142,7 @@ def _raster(values, steps, machines, families, colours: dict, value_hover: str,
     rows, cols = thin(values.shape[0], max_steps), thin(values.shape[1], max_machines)
     values, steps = values[np.ix_(rows, cols)], steps[rows]          # [T', M']
     machines, families = machines[cols], families[cols]
-    labels = [f"#{m} {family_label(f)}" for m, f in zip(machines, families)]
+    labels = [f"#{m} {family_label(f)}" for m, f in zip(machines, families, strict=True)]
     figure = go.Figure(go.Heatmap(
         z=values.T, x=steps, y=labels, **colours,
         hovertemplate=f"%{{y}}<br>step %{{x}}<br>{value_hover}<extra></extra>"))
@@ -166,7 +166,7 @@ def _contiguous_blocks(families: np.ndarray) -> list[tuple[str, int, int]]:
         return []
     starts = np.flatnonzero(np.r_[True, families[1:] != families[:-1]])
     ends = np.r_[starts[1:], families.size]
-    return [(str(families[lo]), int(lo), int(hi)) for lo, hi in zip(starts, ends)]
+    return [(str(families[lo]), int(lo), int(hi)) for lo, hi in zip(starts, ends, strict=True)]
 
 
 def occupancy_figure(shares: dict) -> go.Figure:

@@ -250,7 +250,7 @@ def machine_from_table(frame: pd.DataFrame, previous: Machine, start: str) -> Ma
         raise FSMError("the table has no states; a machine needs at least one")
     names: list[str] = []
     renamed: dict[str, str] = {}
-    for row_index, name in zip(frame.index, frame[STATE_COLUMN]):
+    for row_index, name in zip(frame.index, frame[STATE_COLUMN], strict=True):
         is_original = (isinstance(row_index, (int, np.integer))
                        and 0 <= row_index < previous.n_states)
         original = previous.states[row_index] if is_original else None
@@ -262,9 +262,9 @@ def machine_from_table(frame: pd.DataFrame, previous: Machine, start: str) -> Ma
         names.append(name)
     transitions = []
     outputs = []
-    for name, (_, row) in zip(names, frame.iterrows()):
+    for name, (_, row) in zip(names, frame.iterrows(), strict=True):
         targets = []
-        for x, symbol in enumerate(previous.alphabet):
+        for x in range(len(previous.alphabet)):
             cell = row[symbol_column(x)]
             if _blank(cell):
                 targets.append(name)

@@ -26,8 +26,9 @@ then ``settings.render("net_horizon")`` where the page wants the widget, and
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import streamlit as st
 

@@ -3,9 +3,9 @@
 The engine is pure NumPy (plus numba kernels) and never imports Streamlit, so it
 works from a notebook or the ``fsm-explorer`` command line.
 """
+from .bank import MachineBank
 from .errors import FSMError
 from .machine import Machine
-from .bank import MachineBank
 
 __all__ = ["FSMError", "Machine", "MachineBank"]
 __version__ = "0.1.0"

@@ -14,7 +14,7 @@ with :class:`~fsm_engine.errors.CapacityError` when it exceeds ``max_bytes``.
 """
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -75,7 +75,8 @@ class MachineBank:
         transitions = np.asarray(transitions)
         if transitions.ndim != 3:
             raise InvalidMachineError(
-                f"transitions must be a [symbols, machines, states] array, got shape {transitions.shape}")
+                "transitions must be a [symbols, machines, states] array, "
+                f"got shape {transitions.shape}")
         n_symbols, n_machines, max_states = transitions.shape
         self.alphabet = tuple(str(a) for a in alphabet)
         if len(self.alphabet) != n_symbols:
@@ -84,7 +85,8 @@ class MachineBank:
         if n_machines == 0 or max_states == 0:
             raise InvalidMachineError("a bank needs at least one machine with at least one state")
         if n_symbols == 0:
-            raise InvalidMachineError("the alphabet is empty; a bank needs at least one input symbol")
+            raise InvalidMachineError(
+                "the alphabet is empty; a bank needs at least one input symbol")
         start = np.asarray(start)
         for field, array in (("transitions", transitions), ("start", start)):
             # checked before the cast to a small unsigned dtype, which would wrap or truncate
@@ -94,7 +96,8 @@ class MachineBank:
             if array.size and (array.min() < 0 or array.max() >= max_states):
                 bad = tuple(int(i) for i in np.argwhere((array < 0) | (array >= max_states))[0])
                 raise InvalidMachineError(
-                    f"{field}{list(bad)} is {int(array[bad])}, outside the states 0..{max_states - 1}")
+                    f"{field}{list(bad)} is {int(array[bad])}, "
+                    f"outside the states 0..{max_states - 1}")
         dtype = state_dtype(max_states)
         self.max_bytes = int(max_bytes)
         check_bytes(transitions.size * dtype.itemsize, "the transition table", self.max_bytes)
@@ -133,8 +136,8 @@ class MachineBank:
         for i, m in enumerate(machines):
             if m.alphabet != alphabet:
                 raise InvalidMachineError(
-                    f"machine {i} has alphabet {list(m.alphabet)}, but machine 0 has {list(alphabet)}; "
-                    "every machine in a bank reads the same alphabet")
+                    f"machine {i} has alphabet {list(m.alphabet)}, but machine 0 has "
+                    f"{list(alphabet)}; every machine in a bank reads the same alphabet")
         n_states = np.array([m.n_states for m in machines], dtype=np.int64)
         max_states = int(n_states.max())
         check_bytes(len(alphabet) * len(machines) * max_states * state_dtype(max_states).itemsize,
@@ -158,7 +161,7 @@ class MachineBank:
                        outputs=self.outputs[i, :size].astype(np.float64),
                        start=int(self.start[i]))
 
-    def subset(self, indices) -> "MachineBank":
+    def subset(self, indices) -> MachineBank:
         """A bank of the machines at ``indices`` (e.g. to drop or sample machines)."""
         indices = np.asarray(indices)
         if indices.dtype == np.bool_:
@@ -207,9 +210,11 @@ class MachineBank:
     def _prepare(self, inputs, resets):
         inputs = np.asarray(inputs)
         if inputs.ndim != 1:
-            raise InvalidSymbolError(f"inputs must be a 1-D sequence of symbol codes, got shape {inputs.shape}")
+            raise InvalidSymbolError(
+                f"inputs must be a 1-D sequence of symbol codes, got shape {inputs.shape}")
         if inputs.size and not np.issubdtype(inputs.dtype, np.integer):
-            raise InvalidSymbolError(f"inputs must be integer symbol codes, got dtype {inputs.dtype}")
+            raise InvalidSymbolError(
+                f"inputs must be integer symbol codes, got dtype {inputs.dtype}")
         if inputs.size and (inputs.min() < 0 or inputs.max() >= self.n_symbols):
             bad = int(np.flatnonzero((inputs < 0) | (inputs >= self.n_symbols))[0])
             raise InvalidSymbolError(
@@ -222,7 +227,8 @@ class MachineBank:
             resets = np.ascontiguousarray(resets, dtype=np.bool_)
             if resets.shape != inputs.shape:
                 raise InvalidSymbolError(
-                    f"resets must have one flag per input ({inputs.shape[0]}), got shape {resets.shape}")
+                    f"resets must have one flag per input ({inputs.shape[0]}), "
+                    f"got shape {resets.shape}")
         return inputs, resets
 
     def initial_state(self) -> np.ndarray:
@@ -243,7 +249,8 @@ class MachineBank:
         if bad.size:
             n = int(bad[0])
             raise InvalidStateError(
-                f"state of machine {n} is {int(state[n])}, but it has {int(self.n_states[n])} states")
+                f"state of machine {n} is {int(state[n])}, "
+                f"but it has {int(self.n_states[n])} states")
         return state.astype(self.state_dtype)
 
     def run(self, inputs, resets=None, state=None) -> np.ndarray:
@@ -275,7 +282,8 @@ class MachineBank:
                                resets[lo:lo + CHUNK_STEPS], current, block)
         return current
 
-    def iter_states(self, inputs, resets=None, chunk_steps: int = CHUNK_STEPS) -> Iterator[tuple[int, np.ndarray]]:
+    def iter_states(self, inputs, resets=None,
+                    chunk_steps: int = CHUNK_STEPS) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(t0, states[t0:t0+chunk])`` chunks of the trace; memory stays one chunk."""
         inputs, resets = self._prepare(inputs, resets)
         current = self.initial_state()
@@ -289,7 +297,8 @@ class MachineBank:
             yield lo, trace
 
     def output_features(self, inputs, resets=None) -> np.ndarray:
-        """Each machine's output after each input: [T, N] float32 (the original question's features)."""
+        """Each machine's output after each input: [T, N] float32 (the original question's
+        features)."""
         inputs, resets = self._prepare(inputs, resets)
         check_bytes(self.memory_estimate(inputs.shape[0], "outputs"), "the output features",
                     self.max_bytes)

@@ -60,7 +60,8 @@ def _jsonable(value):
 
 # ---------------------------------------------------------------------- app
 def cmd_app(args) -> int:
-    command = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "streamlit_app.py"), *args.streamlit_args]
+    command = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "streamlit_app.py"),
+               *args.streamlit_args]
     return subprocess.call(command, cwd=REPO_ROOT)
 
 
@@ -71,14 +72,16 @@ def cmd_machine(args) -> int:
     try:
         result = io.read_machine_file(args.file, comma_labels=args.comma_labels)
     except io.AmbiguousLabelError as err:
-        raise FSMError(f"{err}; rerun with --comma-labels split or --comma-labels literal") from None
+        raise FSMError(
+            f"{err}; rerun with --comma-labels split or --comma-labels literal") from None
     machine = result.machine
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.action == "validate":
         _emit({"valid": True, "states": machine.n_states, "symbols": machine.n_symbols,
                "notes": list(result.notes)}, args.json,
-              f"{args.file}: valid ({machine.n_states} states, alphabet {' '.join(machine.alphabet)})")
+              f"{args.file}: valid ({machine.n_states} states, "
+              f"alphabet {' '.join(machine.alphabet)})")
     elif args.action == "show":
         info = machine.analysis()
         summary = {"alphabet": list(machine.alphabet), "states": list(machine.states),
@@ -95,8 +98,9 @@ def cmd_machine(args) -> int:
         steps = list(machine.steps(args.input or ""))
         rows = [{"t": s.t, "symbol": s.symbol, "from": machine.states[s.before],
                  "to": machine.states[s.after], "output": s.output} for s in steps]
-        text = "\n".join(f"{r['t']:>4}  {r['symbol']:>4}  {r['from']} -> {r['to']}  o={r['output']:g}"
-                         for r in rows)
+        text = "\n".join(
+            f"{r['t']:>4}  {r['symbol']:>4}  {r['from']} -> {r['to']}  o={r['output']:g}"
+            for r in rows)
         _emit(rows, args.json, text)
     return 0
 
@@ -133,7 +137,8 @@ def _add_task_args(parser) -> None:
 def _add_fsm_args(parser) -> None:
     parser.add_argument("--machines", type=int, default=1000, help="number of machines N")
     parser.add_argument("--family", default="random", help="mix, e.g. 'random:0.7,delay_line:0.3'")
-    parser.add_argument("--states", type=int, default=8, help="states per random/permutation machine")
+    parser.add_argument("--states", type=int, default=8,
+                        help="states per random/permutation machine")
     parser.add_argument("--stay", type=float, default=0.0, help="random family's stay probability")
     parser.add_argument("--k", type=int, default=2, help="delay-line length")
     parser.add_argument("--modulus", type=int, default=3, help="counter modulus")
@@ -220,12 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("streamlit_args", nargs=argparse.REMAINDER, help="passed to streamlit run")
     app.set_defaults(func=cmd_app)
 
-    machine = sub.add_parser("machine", help="show, validate, draw or run a machine file (.json, .jff)")
+    machine = sub.add_parser("machine",
+                             help="show, validate, draw or run a machine file (.json, .jff)")
     machine.add_argument("action", choices=("show", "validate", "dot", "run"))
     machine.add_argument("file")
-    machine.add_argument("input", nargs="?", default="", help="input symbols (dot: light the state reached)")
+    machine.add_argument("input", nargs="?", default="",
+                         help="input symbols (dot: light the state reached)")
     machine.add_argument("--comma-labels", choices=("error", "split", "literal"), default="error",
-                         help="JFLAP label 'a,b': refuse (default), read as a or b, or keep as one symbol")
+                         help="JFLAP label 'a,b': refuse (default), read as a or b, "
+                              "or keep as one symbol")
     machine.add_argument("--json", action="store_true")
     machine.set_defaults(func=cmd_machine)
 
@@ -260,7 +268,8 @@ def main(argv=None) -> int:
         print(f"fsm-explorer: {err}", file=sys.stderr)
         return 2
     except OSError as err:
-        print(f"fsm-explorer: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
+        message = f"fsm-explorer: {err.strerror or err}: {err.filename or ''}".rstrip(": ")
+        print(message, file=sys.stderr)
         return 2
 
 

@@ -9,8 +9,8 @@ A result row is a flat dict, so tables and JSON come from the same data.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -29,7 +29,8 @@ SUCCESS = {
 
 @dataclass(frozen=True)
 class FSMSpec:
-    """An FSM network and its readout (see :func:`families.make_bank` and :class:`ReadoutLearner`)."""
+    """An FSM network and its readout (see :func:`families.make_bank` and
+    :class:`ReadoutLearner`)."""
 
     machines: int = 1000
     family: str = "random"
@@ -81,7 +82,8 @@ def fsm_learner(task: tasks.Task, spec: FSMSpec, seed: int = 0) -> ReadoutLearne
     """Build the bank over the task's alphabet and its readout learner."""
     bank = families.make_bank(spec.family, spec.machines, task.alphabet, seed=seed,
                               n_states=spec.states, stay=spec.stay, k=spec.k, modulus=spec.modulus)
-    options = {name: value for name, value in (("lr", spec.lr), ("l2", spec.l2)) if value is not None}
+    options = {name: value for name, value in (("lr", spec.lr), ("l2", spec.l2))
+               if value is not None}
     return ReadoutLearner(task, bank, features=spec.features, loss=spec.loss, solver=spec.solver,
                           random_state=seed, recurrence=spec.recurrence, **options)
 
@@ -93,7 +95,8 @@ def lstm_learner(task: tasks.Task, spec: LSTMSpec, seed: int = 0) -> LSTMLearner
 
 def train(task: tasks.Task, build: Callable[[], object], label: str, *, max_updates=None,
           max_seconds=None, stop_at_success: bool = True,
-          progress: Callable[[Progress], None] | None = None, eval_every: int | None = None) -> dict:
+          progress: Callable[[Progress], None] | None = None,
+          eval_every: int | None = None) -> dict:
     """Build a learner with ``build()``, train it, and return its result row.
 
     The row's ``seconds`` is the whole cost of getting the model: building it

@@ -8,8 +8,8 @@ by fractions into one :class:`~fsm_engine.bank.MachineBank`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -153,12 +153,16 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "random": Family(random, ("n_states", "stay"), "random transitions; 'stay' sets the memory time-scale"),
-    "delay_line": Family(delay_line, ("k",), "shift register: remembers exactly the last k symbols"),
+    "random": Family(random, ("n_states", "stay"),
+                     "random transitions; 'stay' sets the memory time-scale"),
+    "delay_line": Family(delay_line, ("k",),
+                         "shift register: remembers exactly the last k symbols"),
     "counter": Family(counter, ("modulus",), "counts one symbol modulo a number"),
     "parity": Family(parity, (), "parity (one bit) of one symbol's count"),
-    "gated_cell": Family(gated_cell, (), "a latch: a write symbol stores the next input, a forget symbol clears it"),
-    "permutation": Family(permutation, ("n_states",), "each symbol permutes the states; never forgets"),
+    "gated_cell": Family(gated_cell, (), "a latch: a write symbol stores the next input, "
+                                         "a forget symbol clears it"),
+    "permutation": Family(permutation, ("n_states",),
+                          "each symbol permutes the states; never forgets"),
 }
 
 
@@ -285,6 +289,7 @@ def _check_states(family: str, n_states: int, how: str) -> None:
 
 
 def _check_range(name: str, value, low, high) -> None:
-    if value is None or not np.isfinite(value) or value < low or (high is not None and value > high):
+    if (value is None or not np.isfinite(value) or value < low
+            or (high is not None and value > high)):
         allowed = f">= {low}" if high is None else f"in {low}..{high}"
         raise FSMError(f"{name} is {value}; it must be {allowed}")

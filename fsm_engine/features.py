@@ -60,7 +60,7 @@ class StateFeatures:
     def __len__(self) -> int:
         return self.states.shape[0]
 
-    def __getitem__(self, rows) -> "StateFeatures":
+    def __getitem__(self, rows) -> StateFeatures:
         """Row selection (a slice, an index array or a bool mask) -> StateFeatures."""
         return StateFeatures(self.states[rows], self.n_states)
 

@@ -20,8 +20,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-from xml.etree.ElementTree import Element, ParseError     # types only: parsing is defusedxml's
+from xml.etree.ElementTree import Element, ParseError  # types only: parsing is defusedxml's
 
 import defusedxml
 import defusedxml.ElementTree as SafeElementTree
@@ -74,9 +73,10 @@ class AmbiguousLabelError(MachineFormatError):
         super().__init__(
             f"the edge label{'s' if len(self.labels) > 1 else ''} {shown} contain"
             f"{'' if len(self.labels) > 1 else 's'} a comma. JFLAP reads {first!r} as the "
-            f"{len(first)}-character string {first!r}, but you probably meant {' or '.join(parts)} (several "
-            f"edges drawn as one). Choose how to read it: 'split' (one transition on each of "
-            f"{' and '.join(parts)}) or 'literal' (one symbol {first!r}, as JFLAP does)")
+            f"{len(first)}-character string {first!r}, but you probably meant "
+            f"{' or '.join(parts)} (several edges drawn as one). Choose how to read it: "
+            f"'split' (one transition on each of {' and '.join(parts)}) or 'literal' "
+            f"(one symbol {first!r}, as JFLAP does)")
 
 
 @dataclass(frozen=True)
@@ -245,7 +245,8 @@ def _check_json_shape(data) -> None:
             names = " or ".join({"list": "a list", "dict": "an object", "str": "a state name",
                                  "int": "a state index"}[k.__name__] for k in kinds)
             raise MachineFormatError(
-                f"the field {field!r} is {type(value).__name__} {_short(value)}; it must be {names}")
+                f"the field {field!r} is {type(value).__name__} {_short(value)}; "
+                f"it must be {names}")
     if len(data.get("alphabet") or ()) > MAX_SYMBOLS:
         raise CapacityError(
             f"the machine has {len(data['alphabet'])} symbols; the cap is {MAX_SYMBOLS}")
@@ -279,7 +280,8 @@ def _parse_xml(data: bytes | str) -> Element:
             "JFLAP files do not need it") from None
     except ParseError as err:
         line, column = err.position
-        hint = " — it looks like JSON; give it the extension .json" if _looks_like_json(data) else ""
+        hint = (" — it looks like JSON; give it the extension .json" if _looks_like_json(data)
+                else "")
         raise MachineFormatError(
             f"not well-formed XML at line {line}, column {column + 1}: "
             f"{str(err).split(':')[0]}{hint}") from None
@@ -362,7 +364,8 @@ def _parse_id(text: str, what: str) -> int:
         return int(text.strip())
     except ValueError:
         raise MachineFormatError(
-            f"{what} is {text!r}, not a whole number (JFLAP numbers its states 0, 1, 2, ...)") from None
+            f"{what} is {text!r}, not a whole number "
+            "(JFLAP numbers its states 0, 1, 2, ...)") from None
 
 
 def _unique_state_names(states: list[_JffState], notes: list[str]) -> list[str]:
@@ -476,11 +479,11 @@ def _jff_outputs(states: list[_JffState], names: list[str], kind: str,
                      + (f" {shown}" if finals else " (there are none)") + ", 0 elsewhere")
         return [1.0 if state.final else 0.0 for state in states]
     outputs = []
-    for name, state in zip(names, states):
+    for name, state in zip(names, states, strict=True):
         if state.output is None or not state.output.strip():
             raise MachineFormatError(
-                f"state {name!r} has no output; in a Moore machine every state needs a number as its "
-                "output — set it in JFLAP and save again")
+                f"state {name!r} has no output; in a Moore machine every state needs a number "
+                "as its output — set it in JFLAP and save again")
         try:
             value = float(state.output)
         except ValueError:
@@ -511,9 +514,9 @@ def _complete_with_dead_state(table: dict, names: list[str], alphabet: tuple, ou
             dead, suffix = f"dead_{suffix}", suffix + 1
         meaning = "reject" if kind == "fa" else "stop"
         notes.append(
-            f"the automaton is partial: {missing} of {n_states * n_symbols} transitions were missing. "
-            f"They now go to an added state {dead!r} with output 0 that never leaves (in JFLAP a "
-            f"missing transition means {meaning})")
+            f"the automaton is partial: {missing} of {n_states * n_symbols} transitions were "
+            f"missing. They now go to an added state {dead!r} with output 0 that never leaves "
+            f"(in JFLAP a missing transition means {meaning})")
         names.append(dead)
         outputs.append(0.0)
     return [[table.get((s, x), n_states) for x in range(n_symbols)]

@@ -263,6 +263,6 @@ def _pack_lanes(n_steps, cut_points, n_lanes) -> np.ndarray:
     bounds = np.unique(np.concatenate([[0], cuts, [n_steps]]))      # lane b: bounds[b]..bounds[b+1]
     lengths = np.diff(bounds)
     index = np.full((int(lengths.max()), len(lengths)), -1)
-    for lane, (start, length) in enumerate(zip(bounds[:-1], lengths)):
+    for lane, (start, length) in enumerate(zip(bounds[:-1], lengths, strict=True)):
         index[:length, lane] = np.arange(start, start + length)
     return index

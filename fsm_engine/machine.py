@@ -11,14 +11,21 @@ from __future__ import annotations
 import json
 import math
 from collections import deque
-from typing import Iterator, NamedTuple, Sequence
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
 
-from .errors import (CapacityError, InvalidAlphabetError, InvalidOutputError,
-                     InvalidStateError, InvalidSymbolError, InvalidTransitionError,
-                     MachineFormatError)
+from .errors import (
+    CapacityError,
+    InvalidAlphabetError,
+    InvalidOutputError,
+    InvalidStateError,
+    InvalidSymbolError,
+    InvalidTransitionError,
+    MachineFormatError,
+)
 
 FORMAT = "fsm-explorer/machine"
 VERSION = 1
@@ -26,6 +33,7 @@ VERSION = 1
 HORIZON_MAX_STATES = 20
 #: sets of states the synchronising-word search may visit before it gives up
 HORIZON_MAX_SETS = 20_000
+IMMUTABLE = "Machine is immutable; use with_transition / with_output to make a new one"
 
 
 class Step(NamedTuple):
@@ -43,7 +51,8 @@ def _state_index(value, names: tuple, field: str) -> int:
     if isinstance(value, str):
         if value in names:
             return names.index(value)
-        raise InvalidStateError(f"{field} is {value!r}, which is not a state; states are {list(names)}")
+        raise InvalidStateError(
+            f"{field} is {value!r}, which is not a state; states are {list(names)}")
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         if 0 <= value < len(names):
             return int(value)
@@ -99,14 +108,15 @@ class Machine:
         set_(self, "_symbol_index", {a: i for i, a in enumerate(alphabet)})
 
     def __setattr__(self, name, value):
-        raise AttributeError("Machine is immutable; use with_transition / with_output to make a new one")
+        raise AttributeError(IMMUTABLE)
 
     def __delattr__(self, name):
-        raise AttributeError("Machine is immutable; use with_transition / with_output to make a new one")
+        raise AttributeError(IMMUTABLE)
 
     def __reduce__(self):
         # rebuild through the constructor: copy, deepcopy and pickle cannot set attributes
-        return (type(self), (self.alphabet, self.transitions, self.outputs, self.start, self.states))
+        return (type(self),
+                (self.alphabet, self.transitions, self.outputs, self.start, self.states))
 
     # ------------------------------------------------------------------ validation
     @staticmethod
@@ -116,12 +126,15 @@ class Machine:
         try:
             alphabet = tuple(alphabet)
         except TypeError:
-            raise InvalidAlphabetError(f"alphabet must be a sequence of symbols, got {alphabet!r}") from None
+            raise InvalidAlphabetError(
+                f"alphabet must be a sequence of symbols, got {alphabet!r}") from None
         if not alphabet:
-            raise InvalidAlphabetError("alphabet is empty; a machine needs at least one input symbol")
+            raise InvalidAlphabetError(
+                "alphabet is empty; a machine needs at least one input symbol")
         for i, a in enumerate(alphabet):
             if not isinstance(a, str) or not a:
-                raise InvalidAlphabetError(f"alphabet symbol {i} is {a!r}; symbols must be non-empty strings")
+                raise InvalidAlphabetError(
+                    f"alphabet symbol {i} is {a!r}; symbols must be non-empty strings")
         seen = set()
         for a in alphabet:
             if a in seen:
@@ -140,7 +153,8 @@ class Machine:
             raise InvalidStateError("the machine has no states; it needs at least one")
         for i, s in enumerate(states):
             if not isinstance(s, str) or not s:
-                raise InvalidStateError(f"state name {i} is {s!r}; state names must be non-empty strings")
+                raise InvalidStateError(
+                    f"state name {i} is {s!r}; state names must be non-empty strings")
         if len(set(states)) != len(states):
             dup = next(s for s in states if states.count(s) > 1)
             raise InvalidStateError(f"state name {dup!r} appears twice")
@@ -154,17 +168,19 @@ class Machine:
             for key in transitions:
                 if str(key) not in states:
                     raise InvalidTransitionError(
-                        f"transitions has an entry for {key!r}, which is not a state; states are {list(states)}")
+                        f"transitions has an entry for {key!r}, which is not a state; "
+                        f"states are {list(states)}")
             for s, name in enumerate(states):
                 row = transitions.get(name)
                 if not isinstance(row, dict):
                     raise InvalidTransitionError(
-                        f"transitions from state {name!r} are missing (need one per symbol {list(alphabet)})")
+                        f"transitions from state {name!r} are missing "
+                        f"(need one per symbol {list(alphabet)})")
                 for symbol in row:
                     if symbol not in alphabet:
                         raise InvalidTransitionError(
-                            f"transition from state {name!r} on {symbol!r}: {symbol!r} is not in the "
-                            f"alphabet {list(alphabet)}")
+                            f"transition from state {name!r} on {symbol!r}: {symbol!r} is not "
+                            f"in the alphabet {list(alphabet)}")
                 for x, symbol in enumerate(alphabet):
                     if symbol not in row:
                         raise InvalidTransitionError(
@@ -179,8 +195,8 @@ class Machine:
             row = list(row)
             if len(row) != n_symbols:
                 raise InvalidTransitionError(
-                    f"transitions from state {states[s]!r} have {len(row)} entries, but the alphabet "
-                    f"has {n_symbols} symbols {list(alphabet)}")
+                    f"transitions from state {states[s]!r} have {len(row)} entries, but the "
+                    f"alphabet has {n_symbols} symbols {list(alphabet)}")
             for x, target in enumerate(row):
                 table[s, x] = Machine._target(target, states, states[s], alphabet[x])
         return table
@@ -195,7 +211,8 @@ class Machine:
         if isinstance(target, float) and target.is_integer():
             target = int(target)
         if not isinstance(target, (int, np.integer)) or isinstance(target, bool):
-            raise InvalidTransitionError(f"{where} goes to {target!r}; expected a state index or name")
+            raise InvalidTransitionError(
+                f"{where} goes to {target!r}; expected a state index or name")
         if not 0 <= target < len(states):
             raise InvalidTransitionError(
                 f"{where} goes to {int(target)}, but the machine has {len(states)} states")
@@ -206,7 +223,8 @@ class Machine:
         if isinstance(outputs, dict):
             for key in outputs:
                 if str(key) not in states:
-                    raise InvalidOutputError(f"outputs has a value for {key!r}, which is not a state")
+                    raise InvalidOutputError(
+                        f"outputs has a value for {key!r}, which is not a state")
             missing = [s for s in states if s not in outputs]
             if missing:
                 raise InvalidOutputError(f"output of state {missing[0]!r} is missing")
@@ -225,9 +243,11 @@ class Machine:
             try:
                 number = float(v)
             except (TypeError, ValueError):
-                raise InvalidOutputError(f"output of state {states[s]!r} is {v!r}, not a number") from None
+                raise InvalidOutputError(
+                    f"output of state {states[s]!r} is {v!r}, not a number") from None
             if isinstance(v, bool) or not math.isfinite(number):
-                raise InvalidOutputError(f"output of state {states[s]!r} is {v!r}; it must be a finite number")
+                raise InvalidOutputError(
+                    f"output of state {states[s]!r} is {v!r}; it must be a finite number")
             out[s] = number
         return out
 
@@ -251,7 +271,8 @@ class Machine:
                      self.outputs.tobytes()))
 
     def __repr__(self) -> str:
-        return f"Machine({self.n_states} states, alphabet {list(self.alphabet)}, start {self.states[self.start]!r})"
+        return (f"Machine({self.n_states} states, alphabet {list(self.alphabet)}, "
+                f"start {self.states[self.start]!r})")
 
     def encode(self, inputs) -> np.ndarray:
         """Symbol codes [T] for ``inputs``: a string, a sequence of symbols, or int codes.
@@ -273,7 +294,8 @@ class Machine:
                     codes[t] = self._symbol_index[symbol]
                 else:
                     raise InvalidSymbolError(
-                        f"input symbol {t} is {symbol!r}, which is not in the alphabet {list(self.alphabet)}")
+                        f"input symbol {t} is {symbol!r}, which is not in the alphabet "
+                        f"{list(self.alphabet)}")
         bad = np.flatnonzero((codes < 0) | (codes >= self.n_symbols))
         if bad.size:
             raise InvalidSymbolError(
@@ -305,7 +327,7 @@ class Machine:
         return self.outputs[self.run(inputs, state)]
 
     # ------------------------------------------------------------------ edits
-    def with_transition(self, state, symbol, target) -> "Machine":
+    def with_transition(self, state, symbol, target) -> Machine:
         """A copy with one transition changed."""
         s = _state_index(state, self.states, "state")
         if symbol not in self._symbol_index:
@@ -314,7 +336,7 @@ class Machine:
         table[s, self._symbol_index[symbol]] = _state_index(target, self.states, "target")
         return Machine(self.alphabet, table, self.outputs, self.start, self.states)
 
-    def with_output(self, state, value) -> "Machine":
+    def with_output(self, state, value) -> Machine:
         """A copy with one state's output changed."""
         out = self.outputs.copy().tolist()
         out[_state_index(state, self.states, "state")] = value
@@ -322,7 +344,8 @@ class Machine:
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict:
-        """A JSON-ready dict: alphabet, states, transitions by name, outputs, start, format, version."""
+        """A JSON-ready dict: alphabet, states, transitions by name, outputs, start, format,
+        version."""
         return {
             "format": FORMAT,
             "version": VERSION,
@@ -336,8 +359,9 @@ class Machine:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Machine":
-        """Inverse of :meth:`to_dict`; raises MachineFormatError / InvalidMachineError on bad data."""
+    def from_dict(cls, data: dict) -> Machine:
+        """Inverse of :meth:`to_dict`; raises MachineFormatError / InvalidMachineError on bad
+        data."""
         if not isinstance(data, dict):
             raise MachineFormatError(f"a machine must be a JSON object, got {type(data).__name__}")
         fmt = data.get("format", FORMAT)
@@ -345,7 +369,8 @@ class Machine:
             raise MachineFormatError(f"format is {fmt!r}; expected {FORMAT!r}")
         version = data.get("version", VERSION)
         if version != VERSION:
-            raise MachineFormatError(f"version {version!r} is not supported (this program reads version {VERSION})")
+            raise MachineFormatError(
+                f"version {version!r} is not supported (this program reads version {VERSION})")
         missing = [k for k in ("alphabet", "transitions", "outputs", "start") if k not in data]
         if missing:
             raise MachineFormatError(f"the machine is missing the field {missing[0]!r}")
@@ -356,11 +381,12 @@ class Machine:
         return json.dumps(self.to_dict(), indent=indent)
 
     @classmethod
-    def from_json(cls, text: str) -> "Machine":
+    def from_json(cls, text: str) -> Machine:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
-            raise MachineFormatError(f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}") from None
+            raise MachineFormatError(
+                f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}") from None
         return cls.from_dict(data)
 
     # ------------------------------------------------------------------ drawing
@@ -438,7 +464,7 @@ class Machine:
         parts = [sorted(c) for c in nx.strongly_connected_components(self.to_networkx())]
         return sorted(parts, key=lambda c: (-len(c), c[0]))
 
-    def minimize(self) -> "Machine":
+    def minimize(self) -> Machine:
         """The minimal equivalent Moore machine: unreachable states dropped, states with
         the same output on every future input merged (Moore's partition refinement).
 
@@ -463,7 +489,8 @@ class Machine:
         renumber = np.empty(block.max() + 1, dtype=np.int64)
         renumber[block[representative]] = np.arange(representative.size)
         block = renumber[block]
-        new_table = [[int(block[table[r, x]]) for x in range(self.n_symbols)] for r in representative]
+        new_table = [[int(block[table[r, x]]) for x in range(self.n_symbols)]
+                     for r in representative]
         names = [self.states[reachable[r]] for r in representative]
         return Machine(self.alphabet, new_table, outputs[representative].tolist(),
                        start=int(block[position[self.start]]), states=names)
@@ -486,8 +513,8 @@ class Machine:
         if len(members) > max_states:
             raise CapacityError(
                 f"the memory horizon search is capped at {max_states} states (it looks at up to "
-                f"2^{max_states} sets of states); this machine has {len(members)} reachable states — "
-                "minimise it first or analyse a smaller machine")
+                f"2^{max_states} sets of states); this machine has {len(members)} reachable "
+                "states — minimise it first or analyse a smaller machine")
         initial = sum(1 << s for s in members)
         images = _image_tables(self.transitions)       # images[x][k][byte]: image of 8 states
         parent: dict[int, tuple[int, int] | None] = {initial: None}
@@ -514,7 +541,8 @@ class Machine:
         return None
 
     def memory_horizon(self, max_states: int = HORIZON_MAX_STATES) -> int | None:
-        """Length of a shortest synchronising word over the reachable states, or None if none exists.
+        """Length of a shortest synchronising word over the reachable states, or None if none
+        exists.
 
         After reading such a word the machine is in one known state whatever came
         before: the length is how long a suitable input takes to wipe its memory.
@@ -526,7 +554,8 @@ class Machine:
         """Everything the analysis panel shows, in one dict."""
         try:
             horizon = self.memory_horizon()
-            horizon_note = "none: no input word makes this machine forget" if horizon is None else ""
+            horizon_note = ("none: no input word makes this machine forget" if horizon is None
+                            else "")
         except CapacityError as err:
             horizon, horizon_note = None, str(err)
         return {
@@ -545,8 +574,8 @@ def _table_rows(transitions) -> list[list]:
         return [list(row) for row in transitions]
     except TypeError:
         raise InvalidTransitionError(
-            f"transitions must be a [states][symbols] table or a {{state: {{symbol: state}}}} dict, "
-            f"got {transitions!r}") from None
+            "transitions must be a [states][symbols] table or a {state: {symbol: state}} "
+            f"dict, got {transitions!r}") from None
 
 
 def _image_tables(transitions: np.ndarray) -> list[list[list[int]]]:

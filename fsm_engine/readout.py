@@ -190,7 +190,7 @@ class Readout:
         return -(-int(n_samples) // self.batch_size) if self.solver == "adam" else 1
 
     # ------------------------------------------------------------------ training
-    def fit(self, X, y, sample_weight=None, n_classes=None) -> "Readout":
+    def fit(self, X, y, sample_weight=None, n_classes=None) -> Readout:
         """Initialise fresh weights and train for ``n_iter`` passes (ridge: one solve).
 
         Parameters
@@ -210,7 +210,7 @@ class Readout:
         return self.partial_fit(X, y, n_updates=n_updates, sample_weight=sample_weight,
                                 n_classes=n_classes)
 
-    def partial_fit(self, X, y, n_updates=1, sample_weight=None, n_classes=None) -> "Readout":
+    def partial_fit(self, X, y, n_updates=1, sample_weight=None, n_classes=None) -> Readout:
         """Make ``n_updates`` updates from the current weights (initialising them if needed).
 
         One GD update is one full-batch step; one Adam update is one mini-batch;

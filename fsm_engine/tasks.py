@@ -21,8 +21,8 @@ import bisect
 import functools
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from scipy.signal import lfilter

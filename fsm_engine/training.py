@@ -17,8 +17,9 @@ saying which update, the loss, and what to do (lower the learning rate).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 

@@ -40,8 +40,10 @@ def step_trace(transitions, start, inputs, resets, state) -> tuple[list[list[int
     return trace, current
 
 
-def step_outputs(transitions, outputs, start, inputs, resets, state) -> tuple[list[list[float]], list[int]]:
-    """Reference of ``kernels.step_outputs``: each machine's output after each step, and the final state."""
+def step_outputs(transitions, outputs, start, inputs, resets,
+                 state) -> tuple[list[list[float]], list[int]]:
+    """Reference of ``kernels.step_outputs``: each machine's output after each step, and the
+    final state."""
     trace, final = step_trace(transitions, start, inputs, resets, state)
     return [[float(outputs[n][s]) for n, s in enumerate(row)] for row in trace], final
 
@@ -68,7 +70,8 @@ def onehot(states, n_states) -> np.ndarray:
 def onehot_matmul(states, starts, weights) -> list[list[float]]:
     """``result[t][k] = sum_n weights[starts[n] + states[t][n]][k]``."""
     n_out = len(weights[0])
-    return [[sum(float(weights[starts[n] + int(s)][k]) for n, s in enumerate(row)) for k in range(n_out)]
+    return [[sum(float(weights[starts[n] + int(s)][k]) for n, s in enumerate(row))
+             for k in range(n_out)]
             for row in states]
 
 

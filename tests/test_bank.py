@@ -14,8 +14,13 @@ import reference as ref
 from fsm_engine import Machine, MachineBank, kernels
 from fsm_engine.bank import CHUNK_STEPS, state_dtype
 from fsm_engine.benchmarks import engine as benchmark
-from fsm_engine.errors import (CapacityError, FSMError, InvalidMachineError, InvalidStateError,
-                               InvalidSymbolError)
+from fsm_engine.errors import (
+    CapacityError,
+    FSMError,
+    InvalidMachineError,
+    InvalidStateError,
+    InvalidSymbolError,
+)
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -61,12 +66,12 @@ def episodes_reference(machines, inputs, resets, state=None) -> np.ndarray:
     for n, m in enumerate(machines):
         first = None if state is None or first_resets else int(state[n])
         pieces = [m.run(inputs[lo:hi], state=first if i == 0 else None)
-                  for i, (lo, hi) in enumerate(zip(cuts[:-1], cuts[1:]))]
+                  for i, (lo, hi) in enumerate(zip(cuts[:-1], cuts[1:], strict=True))]
         columns.append(np.concatenate(pieces))
     return np.stack(columns, axis=1)
 
 
-# ---------------------------------------------------------------------- the bank equals its machines
+# ------------------------------------------------------------------ the bank equals its machines
 @settings(max_examples=30, deadline=None)
 @given(bank_cases(), st.booleans())
 def test_bank_run_equals_each_machine_restarted_at_every_reset(case, explicit_state):
@@ -87,7 +92,8 @@ def test_bank_run_equals_each_machine_restarted_at_every_reset(case, explicit_st
 
     outputs = bank.output_features(inputs, resets)                                  # [T, N]
     plain = expected if state is None else episodes_reference(machines, inputs, resets)
-    per_machine = np.array([m.outputs[plain[:, n]] for n, m in enumerate(machines)]).T.reshape(plain.shape)
+    per_machine = np.array([m.outputs[plain[:, n]] for n, m in enumerate(machines)])
+    per_machine = per_machine.T.reshape(plain.shape)
     assert outputs.dtype == np.float32
     np.testing.assert_array_equal(outputs, per_machine.astype(np.float32))
 
@@ -113,7 +119,8 @@ def test_final_states_carry_across_chunks_of_a_long_stream():
     resets = rng.random(n_steps) < 0.001
     trace = bank.run(inputs, resets)
     np.testing.assert_array_equal(bank.final_states(inputs, resets), trace[-1])
-    np.testing.assert_array_equal(np.concatenate([c for _, c in bank.iter_states(inputs, resets)]), trace)
+    chunks = [c for _, c in bank.iter_states(inputs, resets)]
+    np.testing.assert_array_equal(np.concatenate(chunks), trace)
 
 
 def test_a_run_can_continue_from_the_final_state_of_the_previous_one():
@@ -136,7 +143,8 @@ def test_state_dtype_is_the_smallest_unsigned_type():
 
 def test_banks_with_more_than_256_states_run_in_uint16():
     rng = np.random.default_rng(3)
-    big = Machine([str(x) for x in range(3)], rng.integers(0, 300, size=(300, 3)), np.zeros(300), start=299)
+    big = Machine([str(x) for x in range(3)], rng.integers(0, 300, size=(300, 3)), np.zeros(300),
+                  start=299)
     machines = [big] + random_machines(rng, 600, 3, 5)
     bank = MachineBank.from_machines(machines)
     assert bank.state_dtype == np.uint16 and bank.transitions.dtype == np.uint16
@@ -165,9 +173,10 @@ def test_bank_arrays_have_the_documented_layout_and_are_read_only():
     assert repr(bank) == "MachineBank(2 machines, 2 symbols, up to 3 states)"
 
 
-# ---------------------------------------------------------------------- kernels against the reference
+# ------------------------------------------------------------------ kernels against the reference
 def run_kernels(transitions, outputs, start, inputs, resets, state, block):
-    """(trace, final state of step_trace, final state of step_final, features, final of step_outputs)."""
+    """(trace, final state of step_trace, final state of step_final, features, final of
+    step_outputs)."""
     n_steps, n_machines = len(inputs), len(start)
     trace_state, trace = state.copy(), np.empty((n_steps, n_machines), dtype=transitions.dtype)
     kernels.step_trace(transitions, start, inputs, resets, trace_state, trace, block)
@@ -178,8 +187,8 @@ def run_kernels(transitions, outputs, start, inputs, resets, state, block):
     return trace, trace_state, final_state, features, output_state
 
 
-@pytest.mark.parametrize("n_machines, block", [(1, 1), (511, 512), (513, 512), (1100, 7), (1100, 1100),
-                                               (300, 1000), (1030, None)])
+@pytest.mark.parametrize("n_machines, block", [(1, 1), (511, 512), (513, 512), (1100, 7),
+                                               (1100, 1100), (300, 1000), (1030, None)])
 def test_stepping_kernels_equal_the_reference(n_machines, block):
     rng = np.random.default_rng(n_machines)
     n_symbols, n_states, n_steps = 3, 6, 41
@@ -222,7 +231,8 @@ def test_kernels_apply_resets_wherever_they_fall_in_a_four_step_pass(reset_steps
 
 
 @pytest.mark.parametrize("n_machines, n_symbols, n_states", [
-    (1, 1, 1), (0, 2, 3), (10_000, 32, 8), (10_000, 32, 200), (3, 2, 2), (9, 32, 255), (1500, 4, 300)])
+    (1, 1, 1), (0, 2, 3), (10_000, 32, 8), (10_000, 32, 200), (3, 2, 2), (9, 32, 255),
+    (1500, 4, 300)])
 def test_block_size_keeps_a_blocks_table_in_cache_and_gives_every_thread_work(
         n_machines, n_symbols, n_states):
     transitions = np.zeros((n_symbols, n_machines, n_states), dtype=state_dtype(n_states))
@@ -237,7 +247,8 @@ def test_block_size_keeps_a_blocks_table_in_cache_and_gives_every_thread_work(
 def test_kernels_with_no_steps_leave_the_state_alone():
     transitions = np.zeros((2, 3, 2), dtype=np.uint8)
     state = np.array([1, 0, 1], dtype=np.uint8)
-    kernels.step_final(transitions, np.zeros(3, np.uint8), np.zeros(0, np.int64), np.zeros(0, bool), state, 2)
+    kernels.step_final(transitions, np.zeros(3, np.uint8), np.zeros(0, np.int64),
+                       np.zeros(0, bool), state, 2)
     assert state.tolist() == [1, 0, 1]
 
 
@@ -261,9 +272,10 @@ def good_arrays():
     ({"transitions": np.zeros((2, 2))}, "transitions must be a [symbols, machines, states] array"),
     ({"alphabet": ("a",)}, "alphabet has 1 symbols but transitions has 2 rows"),
     ({"alphabet": (), "transitions": np.zeros((0, 2, 2), int)}, "alphabet is empty"),
-    ({"transitions": np.zeros((2, 0, 2), int), "outputs": np.zeros((0, 2)), "start": np.zeros(0, int),
-      "n_states": None}, "at least one machine"),
-    ({"transitions": np.full((2, 2, 2), 0.5)}, "transitions must be integer state indices, got dtype float64"),
+    ({"transitions": np.zeros((2, 0, 2), int), "outputs": np.zeros((0, 2)),
+      "start": np.zeros(0, int), "n_states": None}, "at least one machine"),
+    ({"transitions": np.full((2, 2, 2), 0.5)},
+     "transitions must be integer state indices, got dtype float64"),
     ({"transitions": np.array([[[1, 0], [0, 0]], [[0, 1], [0, 257]]])},
      "transitions[1, 1, 1] is 257, outside the states 0..1"),
     ({"transitions": np.array([[[1, 0], [0, 0]], [[-255, 1], [0, 0]]])},
@@ -278,7 +290,8 @@ def good_arrays():
     ({"n_states": np.array([2, 0])}, "n_states must be 2 counts in 1..2"),
     ({"outputs": np.zeros((2, 3))}, "outputs must be [2, 2] and start [2]"),
     ({"start": np.array([0, 0, 0])}, "outputs must be [2, 2] and start [2]"),
-    ({"outputs": np.array([[0.0, np.nan], [0.0, 0.0]])}, "outputs[0, 1] is nan; outputs must be finite"),
+    ({"outputs": np.array([[0.0, np.nan], [0.0, 0.0]])},
+     "outputs[0, 1] is nan; outputs must be finite"),
 ])
 def test_bad_bank_arrays_raise_invalid_machine_naming_the_problem(change, message):
     arrays = good_arrays()

@@ -49,7 +49,8 @@ def test_machine_dot_lights_the_state_reached(capsys, machine_file):
 
 def test_bad_machine_file_exits_2_with_a_message(capsys, tmp_path):
     bad = tmp_path / "bad.json"
-    bad.write_text('{"alphabet": ["a"], "transitions": {"q0": {"a": "q9"}}, "outputs": {"q0": 0}, "start": "q0"}')
+    bad.write_text('{"alphabet": ["a"], "transitions": {"q0": {"a": "q9"}}, '
+                   '"outputs": {"q0": 0}, "start": "q0"}')
     code, out, err = run(capsys, "machine", "validate", str(bad))
     assert code == 2 and out == ""
     assert "q9" in err and "Traceback" not in err
@@ -74,7 +75,8 @@ def test_comma_label_jflap_needs_a_choice_then_loads(capsys, tmp_path):
 
 
 def test_parse_task_params_converts_numbers_and_keeps_words():
-    assert cli.parse_task_params(["k=3", "tau=0.5", "corpus=fsm"]) == {"k": 3, "tau": 0.5, "corpus": "fsm"}
+    assert (cli.parse_task_params(["k=3", "tau=0.5", "corpus=fsm"])
+            == {"k": 3, "tau": 0.5, "corpus": "fsm"})
     with pytest.raises(FSMError, match="name=value"):
         cli.parse_task_params(["k3"])
 
@@ -90,7 +92,8 @@ def test_train_solves_delayed_recall_with_a_delay_line_bank(capsys):
 
 
 def test_train_with_a_bad_task_parameter_exits_2(capsys):
-    code, _, err = run(capsys, "train", "--task", "delayed_recall", "-p", "k=-4", "--machines", "10")
+    code, _, err = run(capsys, "train", "--task", "delayed_recall", "-p", "k=-4",
+                       "--machines", "10")
     assert code == 2 and "k" in err
 
 
@@ -113,9 +116,10 @@ def test_compare_trains_both_models_on_the_same_task(capsys):
 def test_train_on_your_own_text_file(capsys, tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("the cat sat on the mat. " * 200, encoding="utf-8")
-    code, out, _ = run(capsys, "train", "--task", "text", "--text-file", str(corpus), "-p", "T=3000",
-                       "--machines", "1", "--family", "delay_line", "--k", "1", "--loss", "softmax",
-                       "--solver", "adam", "--lr", "0.05", "--updates", "200", "--json")
+    code, out, _ = run(capsys, "train", "--task", "text", "--text-file", str(corpus),
+                       "-p", "T=3000", "--machines", "1", "--family", "delay_line", "--k", "1",
+                       "--loss", "softmax", "--solver", "adam", "--lr", "0.05", "--updates", "200",
+                       "--json")
     result = json.loads(out)
     assert code == 0 and result["metric_name"] == "bits_per_symbol"
     assert result["metric"] < result["chance"]          # a bigram beats the unigram here
@@ -136,7 +140,8 @@ def test_bench_tasks_writes_the_markdown_and_json_results(capsys, tmp_path):
     result = json.loads((tmp_path / "tasks.json").read_text())
     assert code == 0 and table.strip() in printed
     assert table.startswith("| task | FSM network | metric |")
-    assert [row["config"].split(":")[0] for row in result["rows"]] == ["random N=500, state, ridge", "original"]
+    assert ([row["config"].split(":")[0] for row in result["rows"]]
+            == ["random N=500, state, ridge", "original"])
     assert all(row["seeds"] == 2 and row["chance"] == 0.5 for row in result["rows"])
     assert len(result["runs"]) == 4
 
@@ -148,4 +153,5 @@ def test_bench_compare_puts_fsm_and_lstm_rows_side_by_side(capsys, tmp_path):
     result = json.loads((tmp_path / "compare.json").read_text())
     assert code == 0
     assert [row["model"] for row in result["rows"]] == ["FSM random N=500", "LSTM H=64"]
-    assert "| temporal_parity(n=3, tau=0) | LSTM H=64 | accuracy |" in (tmp_path / "compare.md").read_text()
+    table = (tmp_path / "compare.md").read_text()
+    assert "| temporal_parity(n=3, tau=0) | LSTM H=64 | accuracy |" in table

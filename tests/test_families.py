@@ -6,8 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from fsm_engine import Machine, MachineBank
-from fsm_engine import families
+from fsm_engine import Machine, MachineBank, families
 from fsm_engine.errors import CapacityError, FSMError
 
 ALPHABET = ("a", "b", "c", "d")
@@ -19,7 +18,8 @@ def counted_symbol(bank: MachineBank) -> np.ndarray:
 
 
 def write_and_forget_symbols(bank: MachineBank) -> tuple[np.ndarray, np.ndarray]:
-    """Each gated cell's write symbol (empty -> armed) and forget symbol (holding -> empty), -1 if none."""
+    """Each gated cell's write symbol (empty -> armed) and forget symbol (holding -> empty), -1 if
+    none."""
     write = np.argmax(bank.transitions[:, :, 0] == 1, axis=0)
     clears = bank.transitions[:, :, 2] == 0                                           # [X, N]
     forget = np.where(clears.any(axis=0), np.argmax(clears, axis=0), -1)
@@ -60,7 +60,7 @@ def test_counters_count_their_symbol_modulo_k(modulus):
     bank = families.make_bank("counter", 40, ALPHABET, seed=modulus, modulus=modulus)
     assert bank.n_states.tolist() == [modulus] * 40
     symbol = counted_symbol(bank)                                                     # [N]
-    assert len(set(symbol.tolist())) > 1                                              # a random choice
+    assert len(set(symbol.tolist())) > 1                               # a random choice
     rng = np.random.default_rng(0)
     inputs = rng.integers(0, 4, size=300)
     states = bank.run(inputs)
@@ -120,7 +120,7 @@ def test_gated_cell_holds_its_symbol_across_distractors_and_clears_on_forget():
         assert states[0] == 1                                                          # armed
         assert (states[1:2 + 5 * len(distractors)] == 2 + stored).all()                # held
         assert cell.output_trace(inputs)[1 + 5 * len(distractors)] == spread[stored]
-        assert (states[2 + 5 * len(distractors):] == 0).all()                          # cleared, stays
+        assert (states[2 + 5 * len(distractors):] == 0).all()          # cleared, stays
     assert bank.outputs[:, :2].tolist() == [[0.0, 0.0]] * 50
 
 
@@ -194,7 +194,7 @@ def test_mixture_banks_put_each_family_where_family_labels_says():
     assert bank.n_machines == 103
     expected_sizes = {"random": 5, "delay_line": 16, "counter": 3}
     assert bank.n_states.tolist() == [expected_sizes[name] for name in labels]
-    assert list(dict.fromkeys(labels)) == ["random", "delay_line", "counter"]         # order of the mix
+    assert list(dict.fromkeys(labels)) == ["random", "delay_line", "counter"]  # order of the mix
     delay = bank.subset(labels == "delay_line")
     inputs = np.array([3, 1, 2, 0])
     assert delay.run(inputs)[-1].tolist() == [2 * 4 + 0] * delay.n_machines

@@ -14,10 +14,12 @@ from fsm_engine.features import StateFeatures
 FAST = settings(max_examples=40, deadline=None)
 
 
-def random_bank(rng: np.random.Generator, n_machines: int, n_symbols: int, max_states: int) -> MachineBank:
+def random_bank(rng: np.random.Generator, n_machines: int, n_symbols: int,
+                max_states: int) -> MachineBank:
     """A bank of random machines with sizes 1..max_states, built from arrays."""
     n_states = rng.integers(1, max_states + 1, size=n_machines)                       # [N]
-    transitions = (rng.random((n_symbols, n_machines, max_states)) * n_states[None, :, None]).astype(np.int64)
+    transitions = (rng.random((n_symbols, n_machines, max_states))
+                   * n_states[None, :, None]).astype(np.int64)                        # [X, N, S]
     outputs = rng.uniform(-1, 1, size=(n_machines, max_states))                        # [N, S]
     outputs[np.arange(max_states)[None, :] >= n_states[:, None]] = 0.0
     start = (rng.random(n_machines) * n_states).astype(np.int64)
@@ -44,7 +46,8 @@ def test_output_features_are_each_machines_output_in_its_state(case):
     states = bank.run(inputs, resets).astype(np.int64)                                 # [T, N]
     features = bank.output_features(inputs, resets)
     assert features.shape == states.shape and features.dtype == np.float32
-    np.testing.assert_array_equal(features, bank.outputs[np.arange(bank.n_machines)[None, :], states])
+    np.testing.assert_array_equal(features,
+                                  bank.outputs[np.arange(bank.n_machines)[None, :], states])
 
 
 # ---------------------------------------------------------------------- state features
@@ -62,11 +65,12 @@ def test_state_features_behave_like_the_dense_one_hot_matrix(case, n_out, data):
     rng = np.random.default_rng(len(inputs))
     weights = rng.standard_normal((bank.n_state_features, n_out))                      # [F, K]
     grads = rng.standard_normal((len(inputs), n_out))                                  # [T, K]
-    np.testing.assert_allclose(features.matmul(weights), dense @ weights, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(features @ weights, dense @ weights, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(features.matmul(weights[:, 0]), dense @ weights[:, 0], rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(features.rmatmul(grads), dense.T @ grads, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(features.rmatmul(grads[:, 0]), dense.T @ grads[:, 0], rtol=1e-9, atol=1e-9)
+    close = dict(rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(features.matmul(weights), dense @ weights, **close)
+    np.testing.assert_allclose(features @ weights, dense @ weights, **close)
+    np.testing.assert_allclose(features.matmul(weights[:, 0]), dense @ weights[:, 0], **close)
+    np.testing.assert_allclose(features.rmatmul(grads), dense.T @ grads, **close)
+    np.testing.assert_allclose(features.rmatmul(grads[:, 0]), dense.T @ grads[:, 0], **close)
     assert features.matmul(weights[:, 0]).shape == (len(inputs),)
     assert features.rmatmul(grads[:, 0]).shape == (bank.n_state_features,)
     np.testing.assert_array_equal(features.column_sums(), dense.sum(axis=0))

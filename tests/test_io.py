@@ -8,8 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fsm_engine import Machine, io
-from fsm_engine.errors import (CapacityError, FSMError, InvalidTransitionError,
-                               MachineFormatError)
+from fsm_engine.errors import CapacityError, FSMError, InvalidTransitionError, MachineFormatError
 from fsm_engine.families import FAMILIES, make_machine
 from fsm_engine.io import AmbiguousLabelError, load_machine
 
@@ -19,7 +18,8 @@ REAL_JFLAP = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "jfla
 # ---------------------------------------------------------------------- small .jff builders
 def state(state_id, name=None, *, initial=False, final=False, output=None) -> str:
     name_attr = "" if name is None else f' name="{name}"'
-    inner = "<x>10.0</x><y>20.0</y>" + ("<initial/>" if initial else "") + ("<final/>" if final else "")
+    inner = ("<x>10.0</x><y>20.0</y>" + ("<initial/>" if initial else "")
+             + ("<final/>" if final else ""))
     inner += "" if output is None else f"<output>{output}</output>"
     return f'<state id="{state_id}"{name_attr}>{inner}</state>'
 
@@ -52,7 +52,8 @@ def test_oversize_upload_is_refused_naming_size_and_cap():
 def test_oversize_file_on_disk_is_refused_with_its_real_size(tmp_path):
     path = tmp_path / "big.json"
     path.write_bytes(b" " * 2000)
-    with pytest.raises(MachineFormatError, match=r"2,000 bytes, over the upload limit of 1,000 bytes"):
+    with pytest.raises(MachineFormatError,
+                       match=r"2,000 bytes, over the upload limit of 1,000 bytes"):
         io.read_machine_file(path, max_bytes=1000)
 
 
@@ -104,7 +105,8 @@ def test_xml_uploaded_as_json_gets_a_hint():
 
 
 def test_json_uploaded_as_jff_gets_a_hint():
-    with pytest.raises(MachineFormatError, match=r"not well-formed XML at line 1, column 1.*looks like JSON"):
+    with pytest.raises(MachineFormatError,
+                       match=r"not well-formed XML at line 1, column 1.*looks like JSON"):
         load_machine(TWO_STATE.to_json(), "m.jff")
 
 
@@ -115,7 +117,8 @@ def test_json_that_is_not_an_object_is_refused():
 
 def test_json_field_of_the_wrong_type_is_named():
     data = TWO_STATE.to_dict() | {"alphabet": 5}
-    with pytest.raises(MachineFormatError, match=r"the field 'alphabet' is int 5; it must be a list"):
+    with pytest.raises(MachineFormatError,
+                       match=r"the field 'alphabet' is int 5; it must be a list"):
         load_machine(json.dumps(data), "m.json")
 
 
@@ -152,8 +155,10 @@ def test_json_inconsistent_machine_raises_the_machine_error():
 
 def test_json_with_too_many_states_is_refused():
     data = {"alphabet": ["a"], "states": [f"s{i}" for i in range(io.MAX_STATES + 1)],
-            "transitions": [[0]] * (io.MAX_STATES + 1), "outputs": [0] * (io.MAX_STATES + 1), "start": 0}
-    with pytest.raises(CapacityError, match=rf"{io.MAX_STATES + 1} states; the cap is {io.MAX_STATES}"):
+            "transitions": [[0]] * (io.MAX_STATES + 1), "outputs": [0] * (io.MAX_STATES + 1),
+            "start": 0}
+    with pytest.raises(CapacityError,
+                       match=rf"{io.MAX_STATES + 1} states; the cap is {io.MAX_STATES}"):
         load_machine(json.dumps(data), "m.json")
 
 
@@ -184,7 +189,8 @@ def test_xml_with_a_dtd_or_entities_is_refused(text):
 
 
 def test_malformed_xml_names_line_and_column():
-    with pytest.raises(MachineFormatError, match=r"not well-formed XML at line 2, column \d+: mismatched tag"):
+    with pytest.raises(MachineFormatError,
+                       match=r"not well-formed XML at line 2, column \d+: mismatched tag"):
         load_machine("<structure>\n<type>fa</structure>", "m.jff")
 
 
@@ -216,20 +222,21 @@ def test_dfa_loads_with_output_one_on_final_states():
     assert result.source_format == "jff"
     assert machine.alphabet == ("a", "b") and machine.states == ("q0", "q1")
     assert machine.output_trace("abba").tolist() == [0, 1, 1, 0]
-    assert result.notes == ("a JFLAP finite automaton: output 1 in the final (accepting) states 'q1', "
-                            "0 elsewhere",)
+    assert result.notes == ("a JFLAP finite automaton: output 1 in the final (accepting) "
+                            "states 'q1', 0 elsewhere",)
 
 
 def test_moore_machine_keeps_numeric_outputs_exactly():
-    text = jff("moore", state(0, "low", initial=True, output="-0.25"), state(1, "high", output="1e-3"),
-               edge(0, 1, "x"), edge(1, 0, "x"))
+    text = jff("moore", state(0, "low", initial=True, output="-0.25"),
+               state(1, "high", output="1e-3"), edge(0, 1, "x"), edge(1, 0, "x"))
     result = load_machine(text, "m.jff")
     assert result.machine.outputs.tolist() == [-0.25, 0.001] and result.notes == ()
 
 
 def test_non_numeric_moore_output_says_outputs_must_be_numbers():
     text = jff("moore", state(0, "A", initial=True, output="yes"), edge(0, 0, "a"))
-    with pytest.raises(MachineFormatError, match=r"state 'A' has the output 'yes', which is not a number"):
+    with pytest.raises(MachineFormatError,
+                       match=r"state 'A' has the output 'yes', which is not a number"):
         load_machine(text, "m.jff")
 
 
@@ -260,13 +267,15 @@ def test_repeated_identical_transition_is_not_an_nfa():
 
 def test_lambda_transition_is_an_nfa():
     text = jff("fa", state(0, "q0", initial=True), state(1, "q1"), edge(0, 1, ""), edge(0, 0, "a"))
-    with pytest.raises(MachineFormatError, match=r"from 'q0' to 'q1' reads the empty string.*NFA.*Convert to DFA"):
+    with pytest.raises(MachineFormatError,
+                       match=r"from 'q0' to 'q1' reads the empty string.*NFA.*Convert to DFA"):
         load_machine(text, "m.jff")
 
 
 def test_lambda_transition_in_a_moore_machine_is_refused():
     text = jff("moore", state(0, "q0", initial=True, output="0"), edge(0, 0, ""))
-    with pytest.raises(MachineFormatError, match=r"reads the empty string.*give every transition one symbol"):
+    with pytest.raises(MachineFormatError,
+                       match=r"reads the empty string.*give every transition one symbol"):
         load_machine(text, "m.jff")
 
 
@@ -317,7 +326,8 @@ def test_non_numeric_state_id_is_refused():
 
 def test_transition_to_a_missing_state_is_refused():
     text = jff("fa", state(0, "a", initial=True), edge(0, 4, "a"))
-    with pytest.raises(MachineFormatError, match=r"transition number 1 goes to state id 4, which does not exist"):
+    with pytest.raises(MachineFormatError,
+                       match=r"transition number 1 goes to state id 4, which does not exist"):
         load_machine(text, "m.jff")
 
 
@@ -327,23 +337,28 @@ def test_file_without_transitions_is_refused():
 
 
 def test_crlf_and_carriage_return_references_and_jflap6_layout_load():
-    text = ENDS_IN_B.replace("<state", "&#13;\r\n\t<state").replace("<transition>", "&#13;\r\n<transition>")
+    text = (ENDS_IN_B.replace("<state", "&#13;\r\n\t<state")
+            .replace("<transition>", "&#13;\r\n<transition>"))
     text = text.replace("<automaton>", "").replace("</automaton>", "")
     assert load_machine(text.encode(), "m.jff").machine == load_machine(ENDS_IN_B, "m.jff").machine
 
 
 def test_partial_dfa_gets_a_dead_state_and_a_note_counting_missing_transitions():
-    text = jff("fa", state(0, "q0", initial=True), state(1, "q1", final=True), edge(0, 1, "a"), edge(1, 1, "b"))
+    text = jff("fa", state(0, "q0", initial=True), state(1, "q1", final=True),
+               edge(0, 1, "a"), edge(1, 1, "b"))
     result = load_machine(text, "m.jff")
     machine = result.machine
     assert machine.states == ("q0", "q1", "dead")
     assert machine.outputs[2] == 0.0 and machine.transitions[2].tolist() == [2, 2]
-    assert machine.output_trace("ab").tolist() == [1, 1] and machine.output_trace("ba").tolist() == [0, 0]
-    assert any("2 of 4 transitions were missing" in note and "'dead'" in note for note in result.notes)
+    assert machine.output_trace("ab").tolist() == [1, 1]
+    assert machine.output_trace("ba").tolist() == [0, 0]
+    assert any("2 of 4 transitions were missing" in note and "'dead'" in note
+               for note in result.notes)
 
 
 def test_dead_state_name_avoids_existing_names():
-    text = jff("moore", state(0, "dead", initial=True, output="1"), edge(0, 0, "a"), state(1, "x", output="2"))
+    text = jff("moore", state(0, "dead", initial=True, output="1"), edge(0, 0, "a"),
+               state(1, "x", output="2"))
     result = load_machine(text, "m.jff")
     assert result.machine.states == ("dead", "x", "dead_2")
     assert any("'dead_2' with output 0" in note for note in result.notes)
@@ -381,7 +396,8 @@ def test_comma_label_literal_keeps_one_symbol_as_jflap_does():
 
 
 def test_split_comma_label_that_clashes_with_another_edge_is_an_nfa():
-    text = jff("fa", state(0, "q0", initial=True), state(1, "q1"), edge(0, 1, "a,b"), edge(0, 0, "b"))
+    text = jff("fa", state(0, "q0", initial=True), state(1, "q1"), edge(0, 1, "a,b"),
+               edge(0, 0, "b"))
     with pytest.raises(MachineFormatError, match=r"two transitions on 'b'"):
         load_machine(text, "m.jff", comma_labels="split")
 
@@ -401,7 +417,8 @@ def test_space_is_a_symbol_not_an_empty_label():
 
 def test_too_many_states_in_a_jff_is_refused():
     states = "".join(state(i, initial=(i == 0)) for i in range(io.MAX_STATES + 1))
-    with pytest.raises(CapacityError, match=rf"{io.MAX_STATES + 1} states; the cap is {io.MAX_STATES}"):
+    with pytest.raises(CapacityError,
+                       match=rf"{io.MAX_STATES + 1} states; the cap is {io.MAX_STATES}"):
         load_machine(jff("fa", states, edge(0, 0, "a")), "m.jff")
 
 
@@ -452,8 +469,9 @@ def machines(draw):
     """A machine with arbitrary names, symbols, outputs, transitions and start."""
     alphabet = draw(st.lists(symbols, min_size=1, max_size=4, unique=True))
     states = draw(st.lists(names, min_size=1, max_size=6, unique=True))
-    table = draw(st.lists(st.lists(st.integers(0, len(states) - 1), min_size=len(alphabet),
-                                   max_size=len(alphabet)), min_size=len(states), max_size=len(states)))
+    row = st.lists(st.integers(0, len(states) - 1), min_size=len(alphabet),
+                   max_size=len(alphabet))
+    table = draw(st.lists(row, min_size=len(states), max_size=len(states)))
     outputs = draw(st.lists(st.floats(allow_nan=False, allow_infinity=False),
                             min_size=len(states), max_size=len(states)))
     start = draw(st.integers(0, len(states) - 1))
@@ -463,7 +481,8 @@ def machines(draw):
 @st.composite
 def family_machines(draw):
     family = draw(st.sampled_from(sorted(FAMILIES)))
-    alphabet = tuple(draw(st.lists(st.sampled_from("abcdxyz01"), min_size=1, max_size=3, unique=True)))
+    alphabet = tuple(draw(st.lists(st.sampled_from("abcdxyz01"), min_size=1, max_size=3,
+                                   unique=True)))
     return make_machine(family, alphabet, seed=draw(st.integers(0, 10_000)))
 
 
@@ -488,14 +507,17 @@ def test_jff_round_trip_gives_an_equal_machine(machine):
 
 
 def test_dump_machine_gives_bytes_file_name_and_mime_type():
-    assert io.dump_machine(TWO_STATE, "json", name="my machine")[1:] == ("my_machine.json", "application/json")
+    assert (io.dump_machine(TWO_STATE, "json", name="my machine")[1:]
+            == ("my_machine.json", "application/json"))
     payload, filename, mime = io.dump_machine(TWO_STATE, "dot")
-    assert payload.decode().startswith("digraph") and (filename, mime) == ("machine.dot", "text/vnd.graphviz")
+    assert payload.decode().startswith("digraph")
+    assert (filename, mime) == ("machine.dot", "text/vnd.graphviz")
     assert io.dump_machine(TWO_STATE, "jff")[1:] == ("machine.jff", "application/xml")
 
 
 def test_dump_machine_refuses_an_unknown_format():
-    with pytest.raises(FSMError, match=r"'png' is not supported; formats are \['json', 'jff', 'dot'\]"):
+    with pytest.raises(FSMError,
+                       match=r"'png' is not supported; formats are \['json', 'jff', 'dot'\]"):
         io.dump_machine(TWO_STATE, "png")
 
 
@@ -522,7 +544,8 @@ def test_machine_to_json_is_the_machine_json():
 
 
 # ---------------------------------------------------------------------- real JFLAP files
-needs_real_files = pytest.mark.skipif(not REAL_JFLAP.is_dir(), reason="shared JFLAP fixtures not present")
+needs_real_files = pytest.mark.skipif(not REAL_JFLAP.is_dir(),
+                                      reason="shared JFLAP fixtures not present")
 
 
 @needs_real_files
@@ -540,7 +563,8 @@ def test_real_nine_state_dfa_runs_exactly():
     result = io.read_machine_file(REAL_JFLAP / "dfa-complete-9-states.jff")
     machine = result.machine
     assert machine.n_states == 9 and machine.alphabet == ("1", "0")   # first-seen order in the file
-    assert [s for s, o in zip(machine.states, machine.outputs) if o == 1] == ["q1", "q2", "q6", "q7", "q8"]
+    finals = [s for s, o in zip(machine.states, machine.outputs, strict=True) if o == 1]
+    assert finals == ["q1", "q2", "q6", "q7", "q8"]
     # by hand from the file: q0 -1-> q2 -0-> q5 -1-> q7 -1-> q4 -0-> q6
     assert [machine.states[s] for s in machine.run("10110")] == ["q2", "q5", "q7", "q4", "q6"]
     assert machine.output_trace("10110").tolist() == [1, 0, 1, 0, 1]

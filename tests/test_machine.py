@@ -1,4 +1,5 @@
-"""Tests of one Moore machine: validation, immutability, running, serialisation, drawing, analysis."""
+"""Tests of one Moore machine: validation, immutability, running, serialisation, drawing,
+analysis."""
 from __future__ import annotations
 
 import copy
@@ -14,9 +15,16 @@ from hypothesis import strategies as st
 
 import reference as ref
 from fsm_engine import FSMError, Machine
-from fsm_engine.errors import (CapacityError, InvalidAlphabetError, InvalidMachineError,
-                               InvalidOutputError, InvalidStateError, InvalidSymbolError,
-                               InvalidTransitionError, MachineFormatError)
+from fsm_engine.errors import (
+    CapacityError,
+    InvalidAlphabetError,
+    InvalidMachineError,
+    InvalidOutputError,
+    InvalidStateError,
+    InvalidSymbolError,
+    InvalidTransitionError,
+    MachineFormatError,
+)
 from fsm_engine.machine import HORIZON_MAX_STATES, Step
 
 FAST = settings(max_examples=40, deadline=None)
@@ -27,8 +35,8 @@ def machines(draw, max_states=20, max_symbols=6, output_values=None, names=False
     """Random valid machines; ``output_values`` restricts outputs (so states can coincide)."""
     n_states = draw(st.integers(1, max_states))
     n_symbols = draw(st.integers(1, max_symbols))
-    table = draw(st.lists(st.lists(st.integers(0, n_states - 1), min_size=n_symbols, max_size=n_symbols),
-                          min_size=n_states, max_size=n_states))
+    row = st.lists(st.integers(0, n_states - 1), min_size=n_symbols, max_size=n_symbols)
+    table = draw(st.lists(row, min_size=n_states, max_size=n_states))
     values = (st.sampled_from(output_values) if output_values is not None
               else st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False))
     outputs = draw(st.lists(values, min_size=n_states, max_size=n_states))
@@ -37,9 +45,10 @@ def machines(draw, max_states=20, max_symbols=6, output_values=None, names=False
         else ["a", "b"][:n_symbols]
     states = None
     if names:
-        states = draw(st.lists(st.text(min_size=1, max_size=6), min_size=n_states, max_size=n_states,
-                               unique=True))
-    return Machine(alphabet=alphabet, transitions=table, outputs=outputs, start=start, states=states)
+        states = draw(st.lists(st.text(min_size=1, max_size=6), min_size=n_states,
+                               max_size=n_states, unique=True))
+    return Machine(alphabet=alphabet, transitions=table, outputs=outputs, start=start,
+                   states=states)
 
 
 def inputs_for(machine: Machine, max_size=60):
@@ -88,7 +97,8 @@ def test_transition_out_of_range_names_state_symbol_and_value():
     table[2][1] = 7
     with pytest.raises(InvalidTransitionError) as err:
         Machine(alphabet="ab", transitions=table, outputs=[0] * 5)
-    assert str(err.value) == "transition from state 'q2' on 'b' goes to 7, but the machine has 5 states"
+    assert str(err.value) == ("transition from state 'q2' on 'b' goes to 7, "
+                              "but the machine has 5 states")
 
 
 @pytest.mark.parametrize("target, message", [
@@ -105,13 +115,15 @@ def test_bad_transition_targets_are_named(target, message):
 
 
 def test_transition_targets_may_be_names_or_integral_floats():
-    m = Machine(alphabet="ab", transitions=[["y", 1.0], [0, "x"]], outputs=[0, 1], states=["x", "y"])
+    m = Machine(alphabet="ab", transitions=[["y", 1.0], [0, "x"]], outputs=[0, 1],
+                states=["x", "y"])
     assert m.transitions.tolist() == [[1, 1], [0, 0]]
 
 
 @pytest.mark.parametrize("transitions, message", [
     ([[0, 1]], "transitions has 1 rows, but the machine has 2 states"),
-    ([[0, 1], [0]], "transitions from state 'q1' have 1 entries, but the alphabet has 2 symbols ['a', 'b']"),
+    ([[0, 1], [0]],
+     "transitions from state 'q1' have 1 entries, but the alphabet has 2 symbols ['a', 'b']"),
     (5, "transitions must be a [states][symbols] table or a {state: {symbol: state}} dict, got 5"),
     ([[0, 1], 7], "transitions must be a [states][symbols] table"),
 ])
@@ -121,7 +133,8 @@ def test_malformed_transition_table_is_refused(transitions, message):
 
 
 @pytest.mark.parametrize("transitions, message", [
-    ({"x": {"a": "x"}, "zz": {"a": "x"}}, "transitions has an entry for 'zz', which is not a state"),
+    ({"x": {"a": "x"}, "zz": {"a": "x"}},
+     "transitions has an entry for 'zz', which is not a state"),
     ({"x": {"a": "x"}}, "transitions from state 'y' are missing"),
     ({"x": {"a": "x", "c": "y"}, "y": {"a": "x"}},
      "transition from state 'x' on 'c': 'c' is not in the alphabet"),
@@ -163,7 +176,8 @@ def test_bad_start_raises_invalid_state(start, message):
 
 
 def test_every_validation_error_is_an_fsm_error_and_a_value_error():
-    for cls in (InvalidAlphabetError, InvalidStateError, InvalidTransitionError, InvalidOutputError):
+    for cls in (InvalidAlphabetError, InvalidStateError, InvalidTransitionError,
+                InvalidOutputError):
         assert issubclass(cls, InvalidMachineError) and issubclass(cls, FSMError)
         assert issubclass(cls, ValueError)
     assert issubclass(InvalidSymbolError, FSMError) and issubclass(MachineFormatError, FSMError)
@@ -196,8 +210,8 @@ def test_machine_tables_are_read_only_and_copied_from_the_caller():
 
 
 def test_copy_deepcopy_and_pickle_give_equal_machines():
-    m = Machine(alphabet=("go", "stop"), transitions=[[1, 0], [1, 0]], outputs=[0.5, -2.0], start="b",
-                states=["a", "b"])
+    m = Machine(alphabet=("go", "stop"), transitions=[[1, 0], [1, 0]], outputs=[0.5, -2.0],
+                start="b", states=["a", "b"])
     for clone in (copy.copy(m), copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
         assert clone == m and hash(clone) == hash(m)
         assert clone.run("go stop").tolist() == m.run("go stop").tolist()
@@ -208,7 +222,8 @@ def test_equal_machines_hash_alike_and_differ_when_any_part_differs():
     assert m == toggle() and hash(m) == hash(toggle())
     assert m != m.with_output(1, 2.0)
     assert m != m.with_transition(0, "a", 0)
-    assert m != Machine(alphabet=("a", "b"), transitions=[[1, 0], [0, 1]], outputs=[0.0, 1.0], start=1)
+    assert m != Machine(alphabet=("a", "b"), transitions=[[1, 0], [0, 1]], outputs=[0.0, 1.0],
+                        start=1)
     assert m != "not a machine"
 
 
@@ -312,7 +327,8 @@ def test_to_dict_has_the_documented_shape():
     d = Machine(alphabet="ab", transitions=[[1, 0], [0, 1]], outputs=[0, 1.5], start="y",
                 states=["x", "y"]).to_dict()
     assert d == {"format": "fsm-explorer/machine", "version": 1, "alphabet": ["a", "b"],
-                 "states": ["x", "y"], "transitions": {"x": {"a": "y", "b": "x"}, "y": {"a": "x", "b": "y"}},
+                 "states": ["x", "y"],
+                 "transitions": {"x": {"a": "y", "b": "x"}, "y": {"a": "x", "b": "y"}},
                  "outputs": {"x": 0.0, "y": 1.5}, "start": "y"}
 
 
@@ -337,7 +353,8 @@ def test_from_dict_infers_states_from_transition_keys():
     ({"alphabet": None}, InvalidAlphabetError, "alphabet must be a sequence"),
     ({"transitions": 5}, InvalidTransitionError, "transitions must be a [states][symbols] table"),
     ({"transitions": {"q0": {"a": "q1", "b": "q0"}, "q1": {"a": "q0", "b": "q9"}}},
-     InvalidTransitionError, "transition from state 'q1' on 'b' goes to 'q9', which is not a state"),
+     InvalidTransitionError,
+     "transition from state 'q1' on 'b' goes to 'q9', which is not a state"),
     ({"outputs": {"q0": 0.0, "q1": None}}, InvalidOutputError, "output of state 'q1' is None"),
     ({"states": 3}, InvalidStateError, "states must be a sequence"),
     ({"start": "nowhere"}, InvalidStateError, "start is 'nowhere'"),
@@ -423,12 +440,14 @@ def test_to_networkx_has_a_node_per_state_and_an_edge_per_transition():
     assert graph.nodes[1] == {"name": "y", "output": 1.0, "start": True}
     assert not graph.nodes[0]["start"]
     assert sorted(d["symbol"] for _, _, d in graph.edges(0, data=True)) == ["a", "b", "c"]
-    assert sorted(d["symbol"] for u, v, d in graph.edges(data=True) if (u, v) == (0, 1)) == ["a", "b"]
+    assert sorted(d["symbol"] for u, v, d in graph.edges(data=True)
+                  if (u, v) == (0, 1)) == ["a", "b"]
 
 
 # ---------------------------------------------------------------------- analysis
 def test_reachable_states_ignores_states_the_start_cannot_reach():
-    m = Machine(alphabet="ab", transitions=[[1, 0], [1, 1], [0, 3], [3, 3]], outputs=[0] * 4, start=0)
+    m = Machine(alphabet="ab", transitions=[[1, 0], [1, 1], [0, 3], [3, 3]], outputs=[0] * 4,
+                start=0)
     assert m.reachable_states() == [0, 1]
     assert m.with_transition(1, "b", 2).reachable_states() == [0, 1, 2, 3]
 
@@ -475,7 +494,8 @@ def test_minimize_leaves_exactly_one_state_per_behaviour(m):
 def test_minimize_merges_duplicated_states():
     m = Machine(alphabet="ab", transitions=[[1, 0], [0, 1]], outputs=[0.0, 1.0])
     # the same toggle with every state doubled: q0/q2 and q1/q3 are interchangeable
-    doubled = Machine(alphabet="ab", transitions=[[3, 2], [0, 1], [1, 0], [2, 3]], outputs=[0, 1, 0, 1])
+    doubled = Machine(alphabet="ab", transitions=[[3, 2], [0, 1], [1, 0], [2, 3]],
+                      outputs=[0, 1, 0, 1])
     small = doubled.minimize()
     assert small.n_states == 2
     assert small.transitions.tolist() == m.transitions.tolist()
@@ -501,7 +521,8 @@ def test_cerny_automaton_has_memory_horizon_n_minus_1_squared(n):
     m = cerny(n)
     assert m.memory_horizon() == (n - 1) ** 2
     word = m.synchronizing_word()
-    assert len(ref.image(m.transitions.tolist(), range(n), [m.alphabet.index(a) for a in word])) == 1
+    codes = [m.alphabet.index(a) for a in word]
+    assert len(ref.image(m.transitions.tolist(), range(n), codes)) == 1
 
 
 @pytest.mark.parametrize("k", [1, 2, 3])
@@ -549,7 +570,8 @@ def test_memory_horizon_is_the_shortest_synchronising_word(m):
 def test_memory_horizon_search_is_capped():
     n = HORIZON_MAX_STATES + 1
     ring = Machine(alphabet="a", transitions=[[(s + 1) % n] for s in range(n)], outputs=[0] * n)
-    with pytest.raises(CapacityError, match=f"capped at {HORIZON_MAX_STATES} states.*has {n} reachable"):
+    with pytest.raises(CapacityError,
+                       match=f"capped at {HORIZON_MAX_STATES} states.*has {n} reachable"):
         ring.memory_horizon()
     with pytest.raises(CapacityError, match="capped at 3 states"):
         cerny(4).memory_horizon(max_states=3)
@@ -559,7 +581,8 @@ def test_memory_horizon_search_is_capped():
 
 def test_analysis_reports_every_figure_and_explains_a_missing_horizon():
     n = HORIZON_MAX_STATES + 1
-    ring = Machine(alphabet="a", transitions=[[(s + 1) % n] for s in range(n)], outputs=list(range(n)))
+    ring = Machine(alphabet="a", transitions=[[(s + 1) % n] for s in range(n)],
+                   outputs=list(range(n)))
     result = ring.analysis()
     assert result["states"] == n and result["reachable"] == n and result["minimal_states"] == n
     assert result["memory_horizon"] is None and "capped" in result["memory_horizon_note"]

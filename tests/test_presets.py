@@ -31,7 +31,8 @@ def test_every_preset_loads_and_is_described(name):
 @pytest.mark.parametrize("name", FAMILY_PRESETS)
 def test_family_preset_is_what_its_recorded_generator_call_makes(name):
     record = presets._read(name)["generated"]
-    generated = make_machine(record["family"], tuple(record["alphabet"]), record["seed"], **record["params"])
+    generated = make_machine(record["family"], tuple(record["alphabet"]), record["seed"],
+                             **record["params"])
     machine = presets.load(name)
     assert machine.alphabet == generated.alphabet and machine.start == generated.start
     assert np.array_equal(machine.transitions, generated.transitions)
@@ -39,7 +40,8 @@ def test_family_preset_is_what_its_recorded_generator_call_makes(name):
 
 
 def test_unknown_preset_lists_the_names():
-    with pytest.raises(FSMError, match=r"no preset machine 'nope'; presets are ends_in_ab, gated_memory"):
+    with pytest.raises(FSMError,
+                       match=r"no preset machine 'nope'; presets are ends_in_ab, gated_memory"):
         presets.load("nope")
     with pytest.raises(FSMError, match=r"presets are"):
         presets.info("../machines/random")

@@ -39,7 +39,7 @@ FEW_EXAMPLES = settings(max_examples=25, deadline=None)
 def episodes(task):
     """(start, stop) of every episode, from the resets alone."""
     starts = np.flatnonzero(task.resets).tolist()
-    return list(zip(starts, starts[1:] + [task.T]))
+    return list(zip(starts, starts[1:] + [task.T], strict=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,7 +352,7 @@ def test_temporal_order_class_is_the_order_of_x_and_y(q):
         assert 100 <= len(seq) <= 110 and seq[0] == "E" and seq[-1] == "B"
         relevant = [(pos + 1, s) for pos, s in enumerate(seq) if s in "XY"]   # 1-based
         assert len(relevant) == q
-        for (position, _), (lo, hi) in zip(relevant, windows):
+        for (position, _), (lo, hi) in zip(relevant, windows, strict=True):
             assert lo <= position <= hi
         assert set(seq[1:-1]) - {"X", "Y"} <= set("abcd")
         order = "".join(s for _, s in relevant)
@@ -395,7 +395,7 @@ def test_series_inputs_are_equal_probability_bins_of_the_values(name):
     task = tasks.make("series", name=name, levels=8, T=1000, seed=2)
     values, edges = task.extras["values"], task.extras["bin_edges"]
     assert edges.shape == (7,) and (np.diff(edges) > 0).all()
-    for value, symbol in zip(values.tolist(), task.inputs.tolist()):
+    for value, symbol in zip(values.tolist(), task.inputs.tolist(), strict=True):
         assert symbol == sum(value >= edge for edge in edges.tolist())
     counts = Counter(task.inputs[:800].tolist())          # the training part
     assert sorted(counts) == list(range(8)) and max(counts.values()) - min(counts.values()) <= 2

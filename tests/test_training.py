@@ -22,7 +22,7 @@ def shift_register_bank(lengths, output_features=True):
     n_states = 2 ** lengths
     transitions = np.zeros((2, len(lengths), n_states.max()), dtype=np.int64)  # [X, N, S]
     outputs = np.zeros((len(lengths), n_states.max()), dtype=np.float32)       # [N, S]
-    for i, (length, size) in enumerate(zip(lengths, n_states)):
+    for i, (length, size) in enumerate(zip(lengths, n_states, strict=True)):
         state = np.arange(size)
         for bit in (0, 1):
             transitions[bit, i, :size] = ((state << 1) | bit) & (size - 1)

@@ -8,13 +8,12 @@ from the Network page stay until the user asks for another.
 """
 import streamlit as st
 
-from fsm_engine.errors import FSMError
-from fsm_engine.families import FAMILIES
-from fsm_engine.io import dump_machine
-
 from explorer import machine_figures as figures
 from explorer import session, settings
 from explorer.limits import LIMITS
+from fsm_engine.errors import FSMError
+from fsm_engine.families import FAMILIES
+from fsm_engine.io import dump_machine
 
 #: session-state names this page assigns (never widget keys); the two messages are stored
 #: with the machine version they speak about and shown only while that machine is current
@@ -189,8 +188,8 @@ def import_export() -> None:
             st.caption(f"Note: {note}")
     st.markdown("**Download this machine**")
     machine = session.current_machine()
-    for column, (fmt, label) in zip(st.columns(3), [("json", "JSON"), ("jff", "JFLAP .jff"),
-                                                     ("dot", "DOT")]):
+    formats = [("json", "JSON"), ("jff", "JFLAP .jff"), ("dot", "DOT")]
+    for column, (fmt, label) in zip(st.columns(len(formats)), formats, strict=True):
         payload, filename, mime = dump_machine(machine, fmt)
         column.download_button(label, payload, filename, mime, key=f"btn_download_{fmt}",
                                on_click="ignore", icon=":material/download:", width="stretch")
@@ -264,7 +263,7 @@ def analysis_panel() -> None:
     analysis = session.analysis(machine)
     st.subheader("Analysis")
     metrics = figures.analysis_summary(machine, analysis)
-    for column, (label, value, help_text) in zip(st.columns(len(metrics)), metrics):
+    for column, (label, value, help_text) in zip(st.columns(len(metrics)), metrics, strict=True):
         column.metric(label, value, help=help_text)
     st.caption("Strongly connected parts: " + figures.components_text(machine, analysis))
     if analysis["memory_horizon_note"]:

@@ -9,14 +9,13 @@ its time slider reruns only the diagram, never the network.
 import numpy as np
 import streamlit as st
 
-from fsm_engine.errors import FSMError
-from fsm_engine.families import FAMILIES
-
 from explorer import network_figures as figures
 from explorer import network_model as model
 from explorer import session, settings
 from explorer.limits import LIMITS
 from explorer.machine_figures import tape_html
+from fsm_engine.errors import FSMError
+from fsm_engine.families import FAMILIES
 
 #: session-state name of the last spec that was built (never a widget key)
 LAST_SPEC = "network_last_spec"

@@ -1,1 +1,2 @@
-"""Benchmarks: each module has run(**options) -> dict, format_table(result) -> str and main(argv=None)."""
+"""Benchmarks: each module has run(**options) -> dict, format_table(result) -> str and
+main(argv=None)."""

@@ -11,6 +11,8 @@ periodic evaluation), with BLAS limited to one thread for the LSTM.
 """
 from __future__ import annotations
 
+from functools import partial
+
 from .. import experiments as ex
 from .. import tasks
 from . import results
@@ -48,12 +50,15 @@ def run(seeds: int = 3, seconds: float = 60.0, only: str | None = None, progress
         per_model: dict[str, list] = {}
         for seed in range(seeds):
             task = tasks.make(name, seed=seed, **params)
+            # partial binds task, spec and seed now (ex.train builds at once anyway)
             for label, spec in fsm_configs:
-                per_model.setdefault(label, []).append(ex.train(
-                    task, lambda: ex.fsm_learner(task, spec, seed), label, max_seconds=seconds))
+                build = partial(ex.fsm_learner, task, spec, seed)
+                per_model.setdefault(label, []).append(
+                    ex.train(task, build, label, max_seconds=seconds))
             label = lstm_spec.label()
-            per_model.setdefault(label, []).append(ex.train(
-                task, lambda: ex.lstm_learner(task, lstm_spec, seed), label, max_seconds=seconds))
+            build = partial(ex.lstm_learner, task, lstm_spec, seed)
+            per_model.setdefault(label, []).append(
+                ex.train(task, build, label, max_seconds=seconds))
         for label, seed_rows in per_model.items():
             runs += seed_rows
             rows.append({"task": name, "params": params, "model": label,
@@ -85,6 +90,7 @@ def main(argv=None) -> int:
     p = results.parser(__doc__.split("\n")[0], "compare")
     p.add_argument("--seconds", type=float, default=60.0, help="training budget per model and seed")
     args = p.parse_args(argv)
-    result = run(args.seeds, args.seconds, args.only, progress=(lambda s: None) if args.json else print)
+    result = run(args.seeds, args.seconds, args.only,
+                 progress=(lambda s: None) if args.json else print)
     results.write(result, format_table(result), args.out, args.json)
     return 0

@@ -22,7 +22,6 @@ from ..lstm import LSTM, clip_grad_norm
 from ..optim import Adam
 
 
-
 def run(hidden_sizes=(64, 128), batch_size=32, length=100, n_symbols=8, repeats=30,
         warmup=5, with_torch=True, seed=0) -> dict:
     """Time training steps at each hidden size.

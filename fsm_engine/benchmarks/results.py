@@ -1,4 +1,5 @@
-"""What the results benchmarks (tasks, compare) share: seed aggregation, table cells, output files."""
+"""What the results benchmarks (tasks, compare) share: seed aggregation, table cells, output
+files."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from ..paths import REPO_ROOT
-
 
 
 def aggregate(results: list[dict]) -> dict:

@@ -20,7 +20,8 @@ from .. import experiments as ex
 from .. import tasks
 from . import results
 
-RANDOM = ex.FSMSpec(machines=500, family="random", states=8, features="state", solver="ridge", l2=1e-3)
+RANDOM = ex.FSMSpec(machines=500, family="random", states=8, features="state", solver="ridge",
+                    l2=1e-3)
 ORIGINAL = ex.FSMSpec(machines=500, family="random", states=8, features="output", loss="mse",
                       solver="gd", lr=None)
 GD_UPDATES = 300
@@ -40,7 +41,8 @@ SUITE = [
     ("temporal_parity", {"n": 5, "tau": 2, "T": 10_000}, GENERIC),
     ("temporal_density", {"n": 3, "tau": 0}, GENERIC),
     ("five_bit_memory", {"T0": 200}, GENERIC + [
-        ("ablation: no recurrence", ex.FSMSpec(machines=500, family="random", l2=1e-3, recurrence=False))]),
+        ("ablation: no recurrence",
+         ex.FSMSpec(machines=500, family="random", l2=1e-3, recurrence=False))]),
     ("twenty_bit_memory", {"T0": 50}, GENERIC),
     ("embedded_reber", {"n_strings": 512}, GENERIC),
     ("temporal_order", {"q": 2}, GENERIC + [
@@ -51,7 +53,8 @@ SUITE = [
         (f"random N=500, state, softmax Adam {TEXT_SECONDS} s",
          ex.FSMSpec(machines=500, loss="softmax", solver="adam", lr=1e-3)),
         (f"designed: delay line k=1 (bigram), softmax Adam {TEXT_SECONDS} s",
-         ex.FSMSpec(machines=1, family="delay_line", k=1, loss="softmax", solver="adam", lr=0.05))]),
+         ex.FSMSpec(machines=1, family="delay_line", k=1, loss="softmax", solver="adam",
+                    lr=0.05))]),
     ("series", {"name": "mackey_glass", "levels": 16, "T": 10_000}, GENERIC),
     ("series", {"name": "narma10", "levels": 16, "T": 10_000}, GENERIC + [
         ("random N=200, stay=0.3, l2=1", ex.FSMSpec(machines=200, stay=0.3, l2=1.0))]),
@@ -80,7 +83,8 @@ def _run_one(task, label, spec, seed) -> dict:
 
 
 def run(seeds: int = 3, only: str | None = None, progress=print) -> dict:
-    """Run the suite; returns {"rows": [...aggregated...], "runs": [...per seed...], "meta": {...}}."""
+    """Run the suite; returns {"rows": [...aggregated...], "runs": [...per seed...],
+    "meta": {...}}."""
     runs, rows = [], []
     for name, params, configs in SUITE:
         if only and name not in only.split(","):
