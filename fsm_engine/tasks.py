@@ -1156,4 +1156,160 @@ def _series(*, name, levels, T, test_fraction, seed) -> dict:
             "(NRMSE): 1.0 is what always predicting the mean achieves, 0 is perfect."))
 
 
+# --------------------------------------------------------------------------------------------
+# Tomita grammars (Tomita 1982)
+# --------------------------------------------------------------------------------------------
+
+TOMITA_CLASSES = ("reject", "accept")
+# grammar -> (definition, state names, transitions [S][("0", "1")], accepting [S]); state 0
+# starts.  Each is the grammar's minimal DFA, with a dead state where the language needs one.
+_TOMITA = {
+    1: ("1*: only ones", ("ones", "dead"), ((1, 0), (1, 1)), (1, 0)),
+    2: ("(10)*: repetitions of 10", ("even", "after1", "dead"),
+        ((2, 1), (0, 2), (2, 2)), (1, 0, 0)),
+    3: ("no odd-length run of 1s directly followed by an odd-length run of 0s",
+        ("safe", "odd1", "odd1odd0", "odd1even0", "dead"),
+        ((0, 1), (2, 0), (3, 4), (2, 1), (4, 4)), (1, 1, 0, 1, 0)),
+    4: ("no 000 anywhere", ("z0", "z1", "z2", "dead"),
+        ((1, 0), (2, 0), (3, 0), (3, 3)), (1, 1, 1, 0)),
+    5: ("an even number of 0s and an even number of 1s", ("e0e1", "e0o1", "o0e1", "o0o1"),
+        ((2, 1), (3, 0), (0, 3), (1, 2)), (1, 0, 0, 0)),
+    6: ("(number of 0s - number of 1s) divisible by 3", ("d0", "d1", "d2"),
+        ((1, 2), (2, 0), (0, 1)), (1, 0, 0)),
+    7: ("0*1*0*1*: at most four blocks, in that order", ("a0", "b1", "c0", "d1", "dead"),
+        ((0, 1), (2, 1), (2, 3), (4, 3), (4, 4)), (1, 1, 1, 1, 0)),
+}
+
+
+def tomita_machine(grammar: int):
+    """The minimal automaton of Tomita grammar ``grammar`` as a Moore :class:`Machine`.
+
+    Alphabet ``("0", "1")``; the output of a state is 1.0 when the string read so far
+    is in the language (accept) and 0.0 otherwise; the start state accepts, since
+    every Tomita language contains the empty string.  The state counts are 2, 3, 5,
+    4, 4, 3, 5 for grammars 1-7.
+
+    Raises
+    ------
+    TaskError
+        When ``grammar`` is not one of 1..7.
+    """
+    from .machine import Machine
+
+    if grammar not in _TOMITA:
+        raise TaskError(f"tomita: grammar={grammar!r} does not exist; choose 1 to 7")
+    _, states, transitions, accepting = _TOMITA[grammar]
+    return Machine(("0", "1"), transitions, [float(a) for a in accepting], start=0,
+                   states=states)
+
+
+def _tomita_strings(rng, transitions: np.ndarray, accepting: np.ndarray, labels: np.ndarray,
+                    lengths: np.ndarray) -> np.ndarray:
+    """Strings [n, max length] (codes, -1 after the end) with the given final labels.
+
+    String ``i`` is drawn uniformly among all strings of length ``lengths[i]`` whose
+    final label (1 accept, 0 reject) is ``labels[i]``: symbol by symbol, each with
+    probability proportional to the number of completions that end with that label.
+    ``transitions`` int [S, 2] and ``accepting`` bool [S] are the grammar's DFA.
+    """
+    max_length = int(lengths.max())
+    # ways[label, r, q]: strings of length r leading from state q to a state with that label
+    ways = np.zeros((2, max_length + 1, transitions.shape[0]))
+    ways[1, 0], ways[0, 0] = accepting, ~accepting
+    for r in range(1, max_length + 1):
+        ways[:, r] = ways[:, r - 1][:, transitions].sum(axis=2)
+    strings = np.full((labels.shape[0], max_length), -1, np.int64)  # [n, max length]
+    state = np.zeros(labels.shape[0], np.int64)                      # [n], start state 0
+    for t in range(max_length):
+        active = t < lengths
+        remaining = np.maximum(lengths - t - 1, 0)
+        completions = ways[labels[:, None], remaining[:, None], transitions[state]]  # [n, 2]
+        total = completions.sum(axis=1)                                # 0 once a string ended
+        p_one = np.divide(completions[:, 1], total, out=np.zeros_like(total), where=total > 0)
+        symbol = (rng.random(labels.shape[0]) < p_one).astype(np.int64)
+        strings[active, t] = symbol[active]
+        state = np.where(active, transitions[state, symbol], state)
+    return strings
+
+
+@_register("tomita", "Say after every symbol whether the string so far is in a Tomita grammar.",
+           Param("grammar", "int", 3, "which Tomita grammar, 1 to 7", 1, 7),
+           Param("n_strings", "int", 2000, "number of strings (episodes)", 1, 100_000),
+           Param("max_length", "int", 20, "longest string; lengths are mixed from 1 up", 1, 200),
+           _test_fraction_param(0.2, "strings (the last ones)"))
+def _tomita(*, grammar, n_strings, max_length, test_fraction, seed) -> dict:
+    """Tomita grammar recognition: one episode per binary string.
+
+    Alphabet ``("0", "1")``, classes ``("reject", "accept")``.  The target at every
+    step is 1 when the prefix read so far is in the language, else 0 (so a Moore
+    machine's output is exactly the target); every step is scored.  Grammar 3 is
+    read as Tomita (1982) defines it: no odd-length run of 1s *directly* followed by
+    an odd-length run of 0s (a final run counts, so ``10`` is rejected and ``100``
+    accepted).  Balanced classes: each string's final label is accept or reject with
+    probability 1/2; its length is uniform over the lengths 1..``max_length`` that
+    have a string with that label, and the string is uniform among those (exact
+    counting on the grammar's DFA); the per-step targets follow the prefixes.
+    Holdout = the last ``test_fraction`` of the strings.
+
+    extras: ``string_id`` int [T], the string (episode) of each step;
+    ``minimal_states`` int, the size of the grammar's minimal automaton;
+    ``minimal_machine`` the :class:`Machine` itself (:func:`tomita_machine`).
+    ``chance`` is 0.5.
+    """
+    n_test = _n_held_out("tomita", n_strings, test_fraction, "strings", "n_strings")
+    automaton = tomita_machine(grammar)
+    transitions = automaton.transitions                        # [S, 2]
+    accepting = automaton.outputs > 0.5                        # [S]
+    # reach[r, q]: state q is reachable by a string of r symbols; a DFA reaches every state it
+    # can reach within n_states steps, so that horizon shows every label a length can have
+    horizon = max(max_length, automaton.n_states)
+    reach = np.zeros((horizon + 1, automaton.n_states), bool)
+    reach[0, automaton.start] = True
+    for r in range(1, horizon + 1):
+        reach[r, transitions[reach[r - 1]].ravel()] = True
+    has_label = np.stack([(reach[1:] & ~accepting).any(axis=1),
+                          (reach[1:] & accepting).any(axis=1)])   # [2, horizon], lengths 1..
+    for label in (0, 1):
+        if not has_label[label, :max_length].any():
+            needed = int(np.flatnonzero(has_label[label])[0]) + 1
+            raise TaskError(f"tomita: with max_length={max_length} grammar {grammar} has no "
+                            f"{TOMITA_CLASSES[label]}ed string; use max_length >= {needed}")
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n_strings)                     # [n], final label of each string
+    lengths = np.empty(n_strings, np.int64)                    # [n]
+    for label in (0, 1):
+        allowed = np.flatnonzero(has_label[label, :max_length]) + 1
+        chosen = labels == label
+        lengths[chosen] = rng.choice(allowed, int(chosen.sum()))
+    _check_length("tomita", int(lengths.sum()), "n_strings and max_length")
+    strings = _tomita_strings(rng, transitions, accepting, labels, lengths)  # [n, max length]
+    present = strings >= 0
+    inputs = strings[present]                                  # [T], string by string
+    state = np.zeros_like(strings)                             # [n, max length]
+    current = np.full(n_strings, automaton.start)
+    for t in range(strings.shape[1]):
+        current = transitions[current, np.maximum(strings[:, t], 0)]
+        state[:, t] = current
+    targets = accepting[state[present]].astype(np.int64)      # [T]
+    _, resets = _episode_layout(lengths)
+    string_id = np.repeat(np.arange(n_strings), lengths)
+    definition = _TOMITA[grammar][0]
+    return dict(
+        alphabet=("0", "1"), inputs=inputs, targets=targets, mask=np.ones(inputs.shape[0], bool),
+        resets=resets, holdout=string_id >= n_strings - n_test, kind=CLASSIFICATION,
+        classes=TOMITA_CLASSES, chance=0.5, metric="accuracy",
+        extras={"string_id": string_id, "minimal_states": automaton.n_states,
+                "minimal_machine": automaton},
+        description=(
+            f"Each episode is a random string of 0s and 1s, 1 to {max_length} symbols long. "
+            f"After every symbol the network must say whether the string read so far belongs "
+            f"to Tomita grammar {grammar}: {definition}. Half of the strings end accepted and "
+            "half rejected. The answer depends on the whole string so far, but only through "
+            f"which of {automaton.n_states} states its smallest finite automaton is in, so "
+            "this task asks whether a model learns that automaton; the Tomita grammars "
+            "(Tomita 1982) are the classic test of extracting automata from recurrent "
+            f"networks. {n_strings - n_test} strings train and {n_test} held-out strings test "
+            "(short strings can occur in both)."))
+
+
 NAMES = tuple(_REGISTRY)
