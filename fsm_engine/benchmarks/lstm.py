@@ -2,17 +2,28 @@
 
 A training step is forward + backward + gradient-norm clipping + one Adam step
 on a batch of one-hot sequences with a softmax cross-entropy loss, the same work
-on both sides.  When ``torch`` is importable both models are timed in the same
-run, interleaved step by step so that machine noise hits both alike, and the
-ratio of the medians is reported.  PyTorch runs with ``torch.set_num_threads(1)``;
-NumPy's BLAS is limited to one thread with threadpoolctl when it is installed,
-otherwise only by ``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS``/``MKL_NUM_THREADS``
-set before NumPy was imported (``bench/lstm.py`` sets them); the result says which.
+and the same data on both sides.  The ratio of the median step times is
+reported.
+
+PyTorch is not a dependency of the project, so it usually lives in another
+virtual environment: ``--torch-python /path/to/venv/bin/python`` names its
+interpreter (by default this interpreter is used when it can import torch).
+PyTorch then runs in a child process driven step by step through a pipe, so
+the two models still take turns, step by step, and machine noise hits both
+alike; each side times its own steps, so the pipe is not counted.  PyTorch runs
+with ``torch.set_num_threads(1)`` and NumPy's BLAS is limited to one thread
+with threadpoolctl.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import inspect
 import json
+import os
+import subprocess
+import sys
+import textwrap
 import time
 
 import numpy as np
@@ -23,7 +34,7 @@ from ..optim import Adam
 
 
 def run(hidden_sizes=(64, 128), batch_size=32, length=100, n_symbols=8, repeats=30,
-        warmup=5, with_torch=True, seed=0) -> dict:
+        warmup=5, torch_python="auto", seed=0) -> dict:
     """Time training steps at each hidden size.
 
     Parameters
@@ -32,31 +43,38 @@ def run(hidden_sizes=(64, 128), batch_size=32, length=100, n_symbols=8, repeats=
     batch_size, length, n_symbols : batch shape; inputs are one-hot of ``n_symbols``
         symbols, targets are ``n_symbols`` classes.
     repeats, warmup : timed and untimed steps per model and size.
-    with_torch : also time PyTorch when it is importable.
+    torch_python : the Python interpreter that times PyTorch (a venv's ``bin/python``),
+        "auto" for this interpreter when it can import torch, or None for NumPy only.
     seed : seed of the data and weights.
 
     Returns
     -------
-    dict with "settings", "threads" (how each side was limited), "torch_version"
-    (None when PyTorch was not timed) and "rows": one per hidden size with the
-    median step time in ms of each model and "ratio" = numpy / torch.
+    dict with "settings", "threads", "torch_version" (None when PyTorch was not
+    timed) and "rows": one per hidden size with the median step time in ms of
+    each model and "ratio" = numpy / torch.
     """
-    torch = _import_torch() if with_torch else None
+    if torch_python == "auto":
+        torch_python = sys.executable if importlib.util.find_spec("torch") else None
     rng = np.random.default_rng(seed)
     symbols = rng.integers(0, n_symbols, size=(length, batch_size))       # [T, B]
-    x = np.eye(n_symbols, dtype=np.float32)[symbols]                      # [T, B, X]
-    y = rng.integers(0, n_symbols, size=(length, batch_size))             # [T, B]
-    rows = []
-    blas_threads = "1 (threadpoolctl)"
+    targets = rng.integers(0, n_symbols, size=(length, batch_size))       # [T, B]
+    rows, torch_version = [], None
     with one_thread():
         for n_hidden in hidden_sizes:
-            steps = {"numpy": _numpy_step(x, y, n_symbols, n_hidden, seed)}
-            if torch is not None:
-                steps["torch"] = _torch_step(torch, x, y, n_symbols, n_hidden, seed)
-            times = _interleaved_times(steps, repeats, warmup)
+            steps = {"numpy": _numpy_step(symbols, targets, n_symbols, n_hidden, seed)}
+            worker = None
+            if torch_python is not None:
+                worker = _TorchWorker(torch_python, symbols, targets, n_symbols, n_hidden, seed)
+                torch_version = worker.torch_version
+                steps["torch"] = worker.step
+            try:
+                times = _interleaved_times(steps, repeats, warmup)
+            finally:
+                if worker is not None:
+                    worker.close()
             row = {"n_hidden": n_hidden}
             row.update({f"{name}_ms": float(np.median(t)) * 1e3 for name, t in times.items()})
-            if torch is not None:
+            if worker is not None:
                 row["ratio"] = row["numpy_ms"] / row["torch_ms"]
             rows.append(row)
     return {
@@ -64,8 +82,10 @@ def run(hidden_sizes=(64, 128), batch_size=32, length=100, n_symbols=8, repeats=
         "settings": {"batch_size": batch_size, "length": length, "n_symbols": n_symbols,
                      "dtype": "float32", "repeats": repeats, "warmup": warmup,
                      "step": "forward + backward + clip_grad_norm(1.0) + Adam"},
-        "threads": {"numpy_blas": blas_threads, "torch": 1 if torch is not None else None},
-        "torch_version": torch.__version__ if torch is not None else None,
+        "threads": {"numpy_blas": "1 (threadpoolctl)",
+                    "torch": 1 if torch_version is not None else None},
+        "torch_version": torch_version,
+        "torch_python": torch_python,
         "rows": rows,
     }
 
@@ -73,9 +93,10 @@ def run(hidden_sizes=(64, 128), batch_size=32, length=100, n_symbols=8, repeats=
 def format_table(result: dict) -> str:
     """The result of ``run`` as a text table (times are medians in ms)."""
     has_torch = result["torch_version"] is not None
+    settings = result["settings"]
     header = f"{'H':>5} {'numpy ms':>10}" + (f" {'torch ms':>10} {'ratio':>7}" if has_torch else "")
-    lines = [f"LSTM training step, batch {result['settings']['batch_size']}, length "
-             f"{result['settings']['length']}, {result['settings']['n_symbols']} symbols, float32",
+    lines = [f"LSTM training step, batch {settings['batch_size']}, length {settings['length']}, "
+             f"{settings['n_symbols']} symbols, float32, median of {settings['repeats']}",
              header]
     for row in result["rows"]:
         line = f"{row['n_hidden']:>5} {row['numpy_ms']:>10.2f}"
@@ -83,74 +104,118 @@ def format_table(result: dict) -> str:
             line += f" {row['torch_ms']:>10.2f} {row['ratio']:>7.2f}"
         lines.append(line)
     torch_note = (f"torch {result['torch_version']}, 1 thread" if has_torch
-                  else "torch not importable: NumPy only")
-    lines.append(f"numpy BLAS threads: {result['threads']['numpy_blas']}; {torch_note}")
+                  else "PyTorch not timed (give --torch-python)")
+    lines.append(f"numpy BLAS threads: {result['threads']['numpy_blas']}; {torch_note}; "
+                 "ratio = numpy / torch")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
-    """Command line: ``[--repeats N] [--hidden 64 128] [--no-torch] [--json]``."""
+    """The command line; ``--help`` lists its options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hidden", type=int, nargs="+", default=[64, 128])
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--torch-python", default="auto", metavar="PATH",
+                        help="the Python of a venv with torch (default: this one, if it has torch)")
     parser.add_argument("--no-torch", action="store_true", help="time the NumPy LSTM only")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     result = run(hidden_sizes=tuple(args.hidden), repeats=args.repeats,
-                 with_torch=not args.no_torch)
+                 torch_python=None if args.no_torch else args.torch_python)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     return 0
 
 
-def _import_torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(1)
-    return torch
-
-
 def _interleaved_times(steps: dict, repeats: int, warmup: int) -> dict:
-    """Run each step function ``warmup`` times, then ``repeats`` times in turn; seconds."""
+    """Run each step function ``warmup`` times, then ``repeats`` times in turn.
+
+    A step function returns its own duration in seconds."""
     for _ in range(warmup):
         for step in steps.values():
             step()
     times = {name: [] for name in steps}
     for _ in range(repeats):
         for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(step())
     return times
 
 
-def _numpy_step(x, y, n_symbols, n_hidden, seed):
+def _numpy_step(symbols, targets, n_symbols, n_hidden, seed):
     net = LSTM(n_symbols, n_hidden, n_symbols, random_state=seed)
     optimiser = Adam(lr=1e-3)
+    x = np.eye(n_symbols, dtype=np.float32)[symbols]                      # [T, B, X]
 
-    def step():
-        _, grads = net.loss_and_grad(x, y, loss="softmax")
+    def step() -> float:
+        start = time.perf_counter()
+        _, grads = net.loss_and_grad(x, targets, loss="softmax")
         clip_grad_norm(grads, 1.0)
         optimiser.step(net.params, grads)
+        return time.perf_counter() - start
     return step
 
 
-def _torch_step(torch, x, y, n_symbols, n_hidden, seed):
-    torch.manual_seed(seed)
+class _TorchWorker:
+    """PyTorch's training step in a child process (``torch_python``), one step per request."""
+
+    def __init__(self, torch_python, symbols, targets, n_symbols, n_hidden, seed):
+        settings = {"symbols": symbols.tolist(), "targets": targets.tolist(),
+                    "n_symbols": n_symbols, "n_hidden": n_hidden, "seed": seed}
+        source = textwrap.dedent(inspect.getsource(_torch_worker)) + "\n_torch_worker()\n"
+        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        try:
+            self._process = subprocess.Popen([torch_python, "-c", source], env=env, text=True,
+                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        except OSError as error:
+            raise SystemExit(f"cannot start {torch_python!r} to time PyTorch: {error}") from None
+        self.torch_version = self._request(json.dumps(settings))
+
+    def step(self) -> float:
+        return float(self._request("step"))
+
+    def close(self) -> None:
+        self._process.stdin.close()
+        self._process.wait()
+
+    def _request(self, line: str) -> str:
+        self._process.stdin.write(line + "\n")
+        self._process.stdin.flush()
+        answer = self._process.stdout.readline()
+        if not answer:
+            raise SystemExit("the PyTorch process ended early (is torch installed in "
+                             "the --torch-python interpreter?); its error is above")
+        return answer.strip()
+
+
+def _torch_worker():
+    """Runs in the child: reads its settings (one JSON line), answers torch's version,
+    then times one training step per "step" line and answers its seconds.
+
+    Its source is sent to the child, so it imports everything it uses itself."""
+    import json
+    import sys
+    import time
+
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(1)
+    settings = json.loads(sys.stdin.readline())
+    n_symbols, n_hidden = settings["n_symbols"], settings["n_hidden"]
+    torch.manual_seed(settings["seed"])
     lstm = torch.nn.LSTM(n_symbols, n_hidden)
     head = torch.nn.Linear(n_hidden, n_symbols)
     parameters = list(lstm.parameters()) + list(head.parameters())
     optimiser = torch.optim.Adam(parameters, lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
-    inputs = torch.from_numpy(x)                          # [T, B, X]
-    targets = torch.from_numpy(y.reshape(-1))             # [T*B]
-
-    def step():
+    inputs = torch.from_numpy(np.eye(n_symbols, dtype=np.float32)[settings["symbols"]])  # [T,B,X]
+    targets = torch.tensor(settings["targets"]).reshape(-1)                              # [T*B]
+    print(torch.__version__, flush=True)
+    for _ in sys.stdin:
+        start = time.perf_counter()
         optimiser.zero_grad()
-        hidden, _ = lstm(inputs)                          # [T, B, H]
+        hidden, _ = lstm(inputs)                                                 # [T, B, H]
         loss = loss_fn(head(hidden).reshape(-1, n_symbols), targets)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(parameters, 1.0)
         optimiser.step()
-    return step
+        print(time.perf_counter() - start, flush=True)
