@@ -1,7 +1,11 @@
-"""Time one LSTM training step, NumPy vs PyTorch: ``python bench/lstm.py [--json]``.
+"""Time one LSTM training step, NumPy vs PyTorch.
 
-BLAS thread variables are set to 1 here, before NumPy is imported, so the
-comparison with single-threaded PyTorch is fair even without threadpoolctl.
+    python bench/lstm.py [--torch-python /path/to/torch-venv/bin/python] [--json]
+
+PyTorch is timed in its own interpreter (a separate venv) when ``--torch-python``
+names one, or in this one if it can import torch.  BLAS thread variables are set
+to 1 here, before NumPy is imported, so the comparison with single-threaded
+PyTorch is fair from the first product on.
 """
 import os
 import sys

@@ -32,6 +32,8 @@ back-propagates inside each window only.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from numba import njit
 
@@ -150,29 +152,53 @@ class LSTM:
         Raises
         ------
         LSTMError
-            if a name is missing or unexpected, a shape differs, or a value is not
-            a finite real number.  The model is unchanged when it raises.
+            if ``state`` is not a dict, a name is missing or unexpected, an entry is
+            not an array of real numbers, its shape differs, or a value is NaN, inf or
+            too large for the model's dtype.  The model is unchanged when it raises.
         """
         shapes = self.param_shapes()
+        if not isinstance(state, Mapping):
+            raise LSTMError(f"a state dict must be a dict of name -> array, got "
+                            f"{type(state).__name__}")
         missing = [name for name in shapes if name not in state]
         unexpected = [name for name in state if name not in shapes]
         if missing or unexpected:
-            raise LSTMError(f"state dict does not fit this LSTM: missing {missing}, "
-                            f"unexpected {unexpected}")
-        loaded = {}
-        for name, shape in shapes.items():
-            value = np.asarray(state[name])
-            if value.shape != shape:
-                raise LSTMError(f"state dict entry {name!r} has shape {value.shape}, "
-                                f"expected {shape}")
-            if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
-                raise LSTMError(f"state dict entry {name!r} has dtype {value.dtype}, "
-                                "expected real numbers")
-            if not np.all(np.isfinite(value)):
-                raise LSTMError(f"state dict entry {name!r} contains non-finite values")
-            loaded[name] = value.astype(self.dtype)   # astype copies
+            raise LSTMError(
+                f"state dict does not fit this LSTM: missing {missing}, unexpected "
+                f"{unexpected}; it needs exactly the names of param_shapes() for "
+                f"n_inputs={self.n_inputs}, n_hidden={self.n_hidden}, "
+                f"n_outputs={self.n_outputs}, n_layers={self.n_layers}")
+        loaded = {name: self._checked_entry(name, state[name], shape)
+                  for name, shape in shapes.items()}
         for name, value in loaded.items():
             self.params[name][...] = value   # in place: an optimiser may hold references
+
+    def _checked_entry(self, name, value, shape):
+        """One state dict entry as a new array of the model's dtype, or LSTMError."""
+        where = f"state dict entry {name!r}"
+        if value is None:
+            raise LSTMError(f"{where} is None; give an array of shape {shape}")
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError, OverflowError, RuntimeError) as error:
+            raise LSTMError(f"{where} cannot be read as an array ({error}); give a NumPy "
+                            "array (a PyTorch tensor converted by .detach().numpy())") from None
+        if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer)
+                                       or np.issubdtype(array.dtype, np.floating)):
+            raise LSTMError(f"{where} holds {array.dtype} values; give an array of real "
+                            "numbers (float or int)")
+        if array.shape != shape:
+            raise LSTMError(f"{where} has shape {array.shape}, expected {shape} for this LSTM")
+        if not np.isfinite(array).all():
+            raise LSTMError(f"{where} contains NaN or inf; load weights saved before the "
+                            "training diverged")
+        with np.errstate(over="ignore"):
+            cast = array.astype(self.dtype)   # astype copies
+        if not np.isfinite(cast).all():
+            raise LSTMError(f"{where} has values beyond the {self.dtype} range (largest "
+                            f"magnitude {np.abs(array).max():.3g}); use a float64 model "
+                            "(dtype=np.float64) or smaller weights")
+        return cast
 
     # ------------------------------------------------------------------ public passes
     def predict(self, x, h0=None, resets=None, return_state=False):

@@ -1,13 +1,11 @@
-"""Tests of the NumPy LSTM (fsm_engine.lstm) and its task learner (fsm_engine.lstm_learner)."""
+"""Tests of the NumPy LSTM (fsm_engine.lstm); its task learner is tested in test_lstm_learner.py."""
 import numpy as np
 import pytest
 
-from fsm_engine import tasks
-from fsm_engine.errors import FSMError, TaskError
+from fsm_engine.errors import FSMError
 from fsm_engine.lstm import LSTM, LSTMError, clip_grad_norm
-from fsm_engine.lstm_learner import LSTMLearner, _training_lanes
 
-X, H, O, T, B = 3, 4, 3, 7, 3   # small sizes for exact checks
+X, H, Y, T, B = 3, 4, 3, 7, 3   # inputs, hidden units, outputs, steps, lanes (small: exact checks)
 
 
 def small_batch(loss, seed=0):
@@ -15,9 +13,9 @@ def small_batch(loss, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(T, B, X))                          # [T, B, X]
     if loss == "mse":
-        y = rng.normal(size=(T, B, O))                      # [T, B, O]
+        y = rng.normal(size=(T, B, Y))                      # [T, B, Y]
     else:
-        y = rng.integers(0, O, size=(T, B))                 # [T, B]
+        y = rng.integers(0, Y, size=(T, B))                 # [T, B]
     mask = rng.random((T, B)) < 0.7                         # [T, B]
     resets = np.zeros((T, B), bool)
     resets[3, 0] = resets[5, 2] = True
@@ -25,15 +23,10 @@ def small_batch(loss, seed=0):
     return x, y, mask, resets, state
 
 
-def one_hot_stream(task):
-    """The task stream as one lane: x [T, 1, X], resets [T, 1]."""
-    return np.eye(task.n_symbols)[task.inputs][:, None, :], task.resets[:, None]
-
-
 # ---------------------------------------------------------------------------- gradients
 @pytest.mark.parametrize("loss", ["mse", "softmax"])
 def test_gradient_of_every_parameter_matches_finite_differences(loss):
-    net = LSTM(X, H, O, n_layers=2, dtype=np.float64, random_state=1)
+    net = LSTM(X, H, Y, n_layers=2, dtype=np.float64, random_state=1)
     x, y, mask, resets, state = small_batch(loss)
 
     def loss_at():
@@ -55,7 +48,7 @@ def test_gradient_of_every_parameter_matches_finite_differences(loss):
 
 
 def test_mse_loss_is_the_mean_over_scored_elements():
-    net = LSTM(X, H, O, dtype=np.float64)
+    net = LSTM(X, H, Y, dtype=np.float64)
     x, y, mask, _, _ = small_batch("mse")
     outputs = net.predict(x)
     loss, _ = net.loss_and_grad(x, y, loss="mse", mask=mask)
@@ -63,7 +56,7 @@ def test_mse_loss_is_the_mean_over_scored_elements():
 
 
 def test_softmax_loss_is_the_mean_cross_entropy_over_scored_steps():
-    net = LSTM(X, H, O, dtype=np.float64)
+    net = LSTM(X, H, Y, dtype=np.float64)
     x, y, mask, _, _ = small_batch("softmax")
     logits = net.predict(x)
     log_p = logits - np.log(np.exp(logits).sum(axis=2, keepdims=True))
@@ -72,7 +65,7 @@ def test_softmax_loss_is_the_mean_cross_entropy_over_scored_steps():
 
 
 def test_no_scored_step_gives_zero_loss_and_zero_gradients():
-    net = LSTM(X, H, O, dtype=np.float64)
+    net = LSTM(X, H, Y, dtype=np.float64)
     x, y, _, _, _ = small_batch("softmax")
     loss, grads = net.loss_and_grad(x, y, loss="softmax", mask=np.zeros((T, B), bool))
     assert loss == 0.0
@@ -82,7 +75,7 @@ def test_no_scored_step_gives_zero_loss_and_zero_gradients():
 # ---------------------------------------------------------------------------- truncated BPTT
 @pytest.mark.parametrize("window", [T, T + 5])
 def test_truncated_bptt_equals_full_bptt_when_the_window_covers_the_sequence(window):
-    net = LSTM(X, H, O, n_layers=2, dtype=np.float64)
+    net = LSTM(X, H, Y, n_layers=2, dtype=np.float64)
     x, y, mask, resets, state = small_batch("softmax")
     full_loss, full = net.loss_and_grad(x, y, "softmax", mask, resets, state)
     loss, grads = net.loss_and_grad(x, y, "softmax", mask, resets, state, window=window)
@@ -92,7 +85,7 @@ def test_truncated_bptt_equals_full_bptt_when_the_window_covers_the_sequence(win
 
 
 def test_truncated_bptt_keeps_the_loss_but_cuts_gradients_at_window_edges():
-    net = LSTM(X, H, O, n_layers=2, dtype=np.float64)
+    net = LSTM(X, H, Y, n_layers=2, dtype=np.float64)
     x, y, _, _, _ = small_batch("mse")
     full_loss, full = net.loss_and_grad(x, y)
     loss, truncated = net.loss_and_grad(x, y, window=3)
@@ -101,7 +94,7 @@ def test_truncated_bptt_keeps_the_loss_but_cuts_gradients_at_window_edges():
 
 
 def test_truncation_at_resets_of_every_lane_changes_nothing():
-    net = LSTM(X, H, O, n_layers=2, dtype=np.float64)
+    net = LSTM(X, H, Y, n_layers=2, dtype=np.float64)
     x, y, mask, _, _ = small_batch("mse")
     resets = np.zeros((T, B), bool)
     resets[[3, 6]] = True                       # every lane resets where a window starts
@@ -112,7 +105,7 @@ def test_truncation_at_resets_of_every_lane_changes_nothing():
 
 
 def test_returned_state_continues_the_sequence_exactly():
-    net = LSTM(X, H, O, n_layers=2, dtype=np.float64)
+    net = LSTM(X, H, Y, n_layers=2, dtype=np.float64)
     x, _, _, resets, _ = small_batch("mse")
     whole = net.predict(x, resets=resets)
     first, state = net.predict(x[:4], resets=resets[:4], return_state=True)
@@ -124,11 +117,11 @@ def test_returned_state_continues_the_sequence_exactly():
 def test_resets_cut_the_gradient():
     """Channel 0 of the input is on only before a reset at step 4 of every lane and the
     loss only scores later steps, so weight_ih_l0's column 0 gets no gradient."""
-    net = LSTM(X, H, O, dtype=np.float64)
+    net = LSTM(X, H, Y, dtype=np.float64)
     rng = np.random.default_rng(2)
     x = rng.normal(size=(T, B, X))
     x[4:, :, 0] = 0.0
-    y = rng.normal(size=(T, B, O))
+    y = rng.normal(size=(T, B, Y))
     mask = np.zeros((T, B), bool)
     mask[4:] = True
     resets = np.zeros((T, B), bool)
@@ -140,7 +133,7 @@ def test_resets_cut_the_gradient():
 
 
 def test_loss_after_a_reset_does_not_depend_on_earlier_inputs():
-    net = LSTM(X, H, O, n_layers=2, dtype=np.float64)
+    net = LSTM(X, H, Y, n_layers=2, dtype=np.float64)
     x, y, _, _, state = small_batch("mse")
     mask = np.zeros((T, B), bool)
     mask[4:] = True
@@ -156,7 +149,7 @@ def test_loss_after_a_reset_does_not_depend_on_earlier_inputs():
 
 
 def test_a_reset_at_the_first_step_ignores_the_initial_state():
-    net = LSTM(X, H, O, n_layers=2, dtype=np.float64)
+    net = LSTM(X, H, Y, n_layers=2, dtype=np.float64)
     x, _, _, _, state = small_batch("mse")
     resets = np.zeros((T, B), bool)
     resets[0] = True
@@ -191,7 +184,7 @@ def reference_outputs(state_dict, x, n_layers):
 def torch_like_state_dict(n_layers, seed):
     """Random float32 arrays with nn.LSTM's names and shapes, as from ``.numpy()``."""
     rng = np.random.default_rng(seed)
-    shapes = LSTM(X, H, O, n_layers=n_layers).param_shapes()
+    shapes = LSTM(X, H, Y, n_layers=n_layers).param_shapes()
     return {name: rng.uniform(-0.8, 0.8, size=shape).astype(np.float32)
             for name, shape in shapes.items()}
 
@@ -199,7 +192,7 @@ def torch_like_state_dict(n_layers, seed):
 @pytest.mark.parametrize("n_layers", [1, 2])
 def test_loaded_pytorch_layout_weights_give_the_reference_outputs(n_layers):
     weights = torch_like_state_dict(n_layers, seed=3)
-    net = LSTM(X, H, O, n_layers=n_layers, dtype=np.float64)
+    net = LSTM(X, H, Y, n_layers=n_layers, dtype=np.float64)
     net.load_state_dict(weights)
     x, _, _, _, _ = small_batch("mse")
     expected = reference_outputs({k: v.astype(np.float64) for k, v in weights.items()},
@@ -212,15 +205,30 @@ def test_float32_and_float64_models_agree():
     x, _, _, resets, _ = small_batch("mse")
     outputs = {}
     for dtype in (np.float32, np.float64):
-        net = LSTM(X, H, O, n_layers=2, dtype=dtype)
+        net = LSTM(X, H, Y, n_layers=2, dtype=dtype)
         net.load_state_dict(weights)
         outputs[dtype] = net.predict(x, resets=resets)
         assert outputs[dtype].dtype == dtype
     np.testing.assert_allclose(outputs[np.float32], outputs[np.float64], rtol=1e-4, atol=1e-5)
 
 
+def test_float32_and_float64_gradients_agree():
+    weights = torch_like_state_dict(2, seed=5)
+    x, y, mask, resets, state = small_batch("softmax")
+    grads = {}
+    for dtype in (np.float32, np.float64):
+        net = LSTM(X, H, Y, n_layers=2, dtype=dtype)
+        net.load_state_dict(weights)
+        _, grads[dtype] = net.loss_and_grad(x, y, loss="softmax", mask=mask, resets=resets,
+                                            state=state)
+    for name, g in grads[np.float64].items():
+        assert grads[np.float32][name].dtype == np.float32
+        np.testing.assert_allclose(grads[np.float32][name], g, rtol=1e-4, atol=1e-5,
+                                   err_msg=name)
+
+
 def test_initial_forget_bias_totals_one():
-    net = LSTM(X, H, O, n_layers=2)
+    net = LSTM(X, H, Y, n_layers=2)
     for layer in range(2):
         forget = slice(H, 2 * H)
         total = net.params[f"bias_ih_l{layer}"][forget] + net.params[f"bias_hh_l{layer}"][forget]
@@ -231,30 +239,50 @@ def test_initial_forget_bias_totals_one():
 
 
 def test_state_dict_round_trip_reproduces_the_outputs():
-    source = LSTM(X, H, O, n_layers=2, random_state=1)
-    target = LSTM(X, H, O, n_layers=2, random_state=2)
+    source = LSTM(X, H, Y, n_layers=2, random_state=1)
+    target = LSTM(X, H, Y, n_layers=2, random_state=2)
     x, _, _, _, _ = small_batch("mse")
     target.load_state_dict(source.state_dict())
     np.testing.assert_array_equal(target.predict(x), source.predict(x))
 
 
 def test_state_dict_returns_copies():
-    net = LSTM(X, H, O)
+    net = LSTM(X, H, Y)
     state = net.state_dict()
     state["weight_hh_l0"][:] = 0.0
     assert net.params["weight_hh_l0"].any()
 
 
+def replace(name, value):
+    """An edit of a state dict that sets entry ``name`` to ``value``."""
+    return lambda d: d.update({name: value})
+
+
+# each bad entry is late in the model's order, so a loader that wrote entry by entry
+# would already have changed the earlier weights
 @pytest.mark.parametrize("edit, message", [
-    (lambda d: d.pop("bias_hh_l1"), "missing \\['bias_hh_l1'\\]"),
-    (lambda d: d.update({"weight_ih_l2": np.zeros((16, 4))}), "unexpected \\['weight_ih_l2'\\]"),
-    (lambda d: d.update({"weight_hh_l0": np.zeros((16, 5))}), "'weight_hh_l0' has shape"),
-    (lambda d: d.update({"head.bias": np.array([0.0, np.nan, 0.0])}), "'head.bias' contains"),
+    (lambda d: d.pop("bias_hh_l1"), r"missing \['bias_hh_l1'\], unexpected \[\]"),
+    (replace("weight_ih_l2", np.zeros((16, 4))), r"unexpected \['weight_ih_l2'\]"),
+    (replace(0, np.zeros(3)), r"unexpected \[0\]"),
+    (replace("weight_hh_l1", np.zeros((16, 5))), r"'weight_hh_l1' has shape \(16, 5\), expected"),
+    (replace("head.bias", 0.5), r"'head.bias' has shape \(\), expected \(3,\)"),
+    (replace("head.bias", np.array([0.0, np.nan, 0.0])), "'head.bias' contains NaN or inf"),
+    (replace("head.bias", np.array([0.0, np.inf, 0.0])), "'head.bias' contains NaN or inf"),
+    (replace("head.bias", np.array([0.0, -np.inf, 0.0])), "'head.bias' contains NaN or inf"),
+    (replace("head.bias", np.array([0.0, 1e39, 0.0])), "'head.bias' has values beyond the "
+                                                       "float32 range .*dtype=np.float64"),
+    (replace("head.bias", None), "'head.bias' is None; give an array of shape \\(3,\\)"),
+    (replace("head.bias", [0.0, None, 0.0]), "'head.bias' holds object values"),
+    (replace("head.bias", ["0.1", "0.2", "0.3"]), "'head.bias' holds <U3 values"),
+    (replace("head.bias", np.ones(3, bool)), "'head.bias' holds bool values"),
+    (replace("head.bias", np.ones(3, complex)), "'head.bias' holds complex128 values"),
+    (replace("head.bias", [[0.0], [0.0, 1.0], [0.0]]), "'head.bias' cannot be read as an array"),
+    (replace("head.bias", [10**400, 0, 0]), "'head.bias' holds object values"),
 ])
 def test_bad_state_dict_is_refused_and_leaves_the_model_unchanged(edit, message):
-    net = LSTM(X, H, O, n_layers=2)
+    net = LSTM(X, H, Y, n_layers=2)
     before = net.state_dict()
-    bad = LSTM(X, H, O, n_layers=2, random_state=9).state_dict()
+    bad = LSTM(X, H, Y, n_layers=2, random_state=9).state_dict()
     edit(bad)
     with pytest.raises(LSTMError, match=message):
         net.load_state_dict(bad)
@@ -263,20 +291,48 @@ def test_bad_state_dict_is_refused_and_leaves_the_model_unchanged(edit, message)
     assert issubclass(LSTMError, FSMError)
 
 
+@pytest.mark.parametrize("state", [None, [("head.bias", np.zeros(3))], "weights.npz"])
+def test_a_state_dict_that_is_not_a_dict_is_refused(state):
+    net = LSTM(X, H, Y)
+    before = net.state_dict()
+    with pytest.raises(LSTMError, match="must be a dict of name -> array"):
+        net.load_state_dict(state)
+    for name, value in before.items():
+        np.testing.assert_array_equal(net.params[name], value)
+
+
+def test_a_value_too_large_for_float32_loads_into_a_float64_model():
+    weights = LSTM(X, H, Y, dtype=np.float64).state_dict()
+    weights["head.bias"][1] = 1e39
+    net = LSTM(X, H, Y, dtype=np.float64)
+    net.load_state_dict(weights)
+    assert net.params["head.bias"][1] == 1e39
+
+
+def test_lists_and_integer_arrays_load_as_the_model_dtype():
+    weights = {name: value.tolist() for name, value in LSTM(X, H, Y).state_dict().items()}
+    weights["head.bias"] = np.array([1, -2, 3])
+    net = LSTM(X, H, Y)
+    net.load_state_dict(weights)
+    np.testing.assert_array_equal(net.params["head.bias"], [1.0, -2.0, 3.0])
+    assert all(p.dtype == np.float32 for p in net.params.values())
+    np.testing.assert_array_equal(net.params["weight_hh_l0"], weights["weight_hh_l0"])
+
+
 def test_bad_input_shapes_name_the_field():
-    net = LSTM(X, H, O)
+    net = LSTM(X, H, Y)
     with pytest.raises(LSTMError, match="x must have shape"):
         net.predict(np.zeros((T, B, X + 1)))
     with pytest.raises(LSTMError, match="resets must have shape"):
         net.predict(np.zeros((T, B, X)), resets=np.zeros(T, bool))
     with pytest.raises(LSTMError, match="softmax targets"):
-        net.loss_and_grad(np.zeros((T, B, X)), np.full((T, B), O), loss="softmax")
+        net.loss_and_grad(np.zeros((T, B, X)), np.full((T, B), Y), loss="softmax")
     with pytest.raises(LSTMError, match="loss must be one of"):
-        net.loss_and_grad(np.zeros((T, B, X)), np.zeros((T, B, O)), loss="hinge")
+        net.loss_and_grad(np.zeros((T, B, X)), np.zeros((T, B, Y)), loss="hinge")
 
 
 def test_forward_trace_exposes_consistent_gates_and_states():
-    net = LSTM(X, H, O, n_layers=2, dtype=np.float64)
+    net = LSTM(X, H, Y, n_layers=2, dtype=np.float64)
     x, _, _, resets, _ = small_batch("mse")
     trace = net.forward_trace(x, resets=resets)
     for key in "ifgoch":
@@ -302,104 +358,3 @@ def test_clipping_leaves_small_gradients_alone():
     grads = {"a": np.array([0.3, 0.4])}
     assert clip_grad_norm(grads, 1.0) == pytest.approx(0.5)
     np.testing.assert_array_equal(grads["a"], [0.3, 0.4])
-
-
-# ---------------------------------------------------------------------------- learner
-def accuracy(task, outputs, mask):
-    return float(np.mean(outputs.argmax(axis=1)[mask] == task.targets[mask]))
-
-
-def test_learner_learns_delayed_recall():
-    task = tasks.make("delayed_recall", k=3, m=4, T=3000, seed=0)
-    learner = LSTMLearner(task, n_hidden=16, lr=2e-2, batch_size=16, window=50)
-    for _ in range(150):
-        learner.update()
-    assert accuracy(task, learner.outputs(), task.eval_mask) > 0.97   # chance is 0.25
-
-
-def test_learner_learns_the_long_range_choice_of_embedded_reber():
-    """The T/P before the final E must repeat the one after the first B."""
-    task = tasks.make("embedded_reber", n_strings=256, seed=0)
-    learner = LSTMLearner(task, n_hidden=16, lr=2e-2, batch_size=16, window=50)
-    for _ in range(400):
-        learner.update()
-    outputs = learner.outputs()
-    before_last = np.roll(task.resets, -3)     # the step whose target is the final T/P
-    assert accuracy(task, outputs, before_last & task.eval_mask) > 0.95
-    legal = np.take_along_axis(task.extras["next_sets"], outputs.argmax(axis=1)[:, None], 1)
-    assert legal[task.eval_mask].mean() > 0.99   # the top symbol is allowed by the grammar
-
-
-def test_learner_outputs_equal_one_pass_over_the_stream():
-    task = tasks.make("embedded_reber", n_strings=40, seed=1)
-    learner = LSTMLearner(task, n_hidden=8, batch_size=4, window=20)
-    learner.update()
-    x, resets = one_hot_stream(task)
-    expected = learner.net.predict(x, resets=resets)[:, 0]
-    assert learner.outputs().shape == (task.T, task.n_outputs)
-    np.testing.assert_allclose(learner.outputs(), expected, rtol=1e-5, atol=1e-6)
-
-
-def test_training_lanes_cover_every_training_step_once_and_start_at_episodes():
-    task = tasks.make("embedded_reber", n_strings=60, seed=2)
-    lanes = _training_lanes(task, 8)                     # [L, lanes]
-    steps = lanes[lanes >= 0]
-    assert len(np.unique(steps)) == len(steps)
-    assert set(np.flatnonzero(task.train_mask)) <= set(steps)
-    assert not task.holdout[steps].any()                 # held-out strings are not run
-    assert task.resets[lanes[0]].all()                   # no lane starts mid-episode
-    learner = LSTMLearner(task, batch_size=8, window=10)
-    assert learner._lanes["mask"].sum() == task.train_mask.sum()
-
-
-def test_learner_regression_uses_mse_and_outputs_one_column():
-    base = tasks.make("delayed_recall", k=1, m=2, T=400, seed=0)
-    task = tasks.Task(
-        name="echo", params={}, alphabet=base.alphabet, inputs=base.inputs,
-        targets=base.targets.astype(float), mask=base.mask, resets=base.resets,
-        holdout=base.holdout, kind=tasks.REGRESSION, classes=(), chance=0.25, metric="mse",
-        description="target is the previous input as a number")
-    learner = LSTMLearner(task, n_hidden=8, batch_size=4, window=25)
-    losses = [learner.update() for _ in range(60)]
-    assert learner.loss == "mse"
-    assert learner.outputs().shape == (task.T, 1)
-    assert np.mean(losses[-8:]) < 0.5 * np.mean(losses[:8])
-
-
-def test_learner_state_dict_resumes_training_exactly():
-    task = tasks.make("delayed_recall", k=2, m=2, T=600, seed=3)
-    learner = LSTMLearner(task, n_hidden=8, batch_size=4, window=40)
-    for _ in range(3):
-        learner.update()
-    saved = learner.state_dict()
-    continued = [learner.update() for _ in range(4)]
-    restored = LSTMLearner(task, n_hidden=8, batch_size=4, window=40, random_state=7)
-    restored.load_state_dict(saved)
-    assert [restored.update() for _ in range(4)] == continued
-    np.testing.assert_array_equal(restored.weights_view(), learner.weights_view())
-
-
-def test_learner_refuses_a_state_dict_of_another_size():
-    task = tasks.make("delayed_recall", k=2, m=2, T=600, seed=3)
-    learner = LSTMLearner(task, n_hidden=8)
-    other = LSTMLearner(task, n_hidden=6).state_dict()
-    with pytest.raises(LSTMError):
-        learner.load_state_dict(other)
-
-
-def test_learner_reports_a_non_finite_loss_instead_of_raising():
-    task = tasks.make("delayed_recall", k=2, m=2, T=600, seed=3)
-    learner = LSTMLearner(task, n_hidden=8)
-    learner.net.params["head.weight"][:] = np.inf
-    assert not np.isfinite(learner.update())
-
-
-def test_learner_settings_are_checked():
-    task = tasks.make("delayed_recall", k=2, m=2, T=600, seed=3)
-    with pytest.raises(LSTMError, match="batch_size"):
-        LSTMLearner(task, batch_size=0)
-    with pytest.raises(LSTMError, match="clip"):
-        LSTMLearner(task, clip=-1.0)
-    empty = tasks.Task(**{**task.__dict__, "mask": np.zeros(task.T, bool)})
-    with pytest.raises(TaskError, match="no training step"):
-        LSTMLearner(empty)
