@@ -245,6 +245,75 @@ def describe(name: str) -> dict:
             "params": {p.name: p.as_dict() for p in spec.params}}
 
 
+#: tasks that can generate fresh training episodes: task name -> the parameter that counts
+#: its episodes (a new generator is one entry here)
+EPISODE_COUNTS = {"embedded_reber": "n_strings", "temporal_order": "n_sequences",
+                  "adding": "n_sequences", "twenty_bit_memory": "n_train",
+                  "tomita": "n_strings"}
+_NO_HOLDOUT = {"test_fraction": 0.0, "n_test": 0}   # parameters that hold data out: none
+
+
+def can_generate(task: Task) -> bool:
+    """Whether :func:`generate` can make fresh training episodes like ``task``'s."""
+    return task.name in EPISODE_COUNTS
+
+
+def generate(task: Task, n_episodes: int, seed: int) -> Task:
+    """Fresh training episodes from the same distribution as ``task``'s.
+
+    The new task has ``task``'s parameters except its episode count (``n_episodes``),
+    its seed and no held-out part: every episode is a training episode.  Where the
+    task holds out whole messages (twenty-bit memory), no fresh message is one of
+    ``task``'s held-out messages, so a learner trained on fresh episodes is still
+    tested on messages it never saw.
+
+    Parameters
+    ----------
+    task : a task with ``can_generate(task)``.
+    n_episodes : number of episodes, at least 1.
+    seed : seed of the new episodes (the same seed gives the same episodes).
+
+    Returns
+    -------
+    Task
+
+    Raises
+    ------
+    TaskError
+        The task cannot generate episodes, ``n_episodes`` is not a positive integer,
+        or that many episodes would exceed ``MAX_STEPS``.
+    """
+    if not can_generate(task):
+        raise TaskError(f"{task.name}: this task cannot generate fresh episodes; the tasks "
+                        f"that can are {', '.join(EPISODE_COUNTS)}")
+    if isinstance(n_episodes, (bool, np.bool_)) or not isinstance(n_episodes, (int, np.integer)) \
+            or n_episodes < 1:
+        raise TaskError(f"{task.name}: n_episodes must be a positive integer, got "
+                        f"{n_episodes!r}")
+    mean_length = task.T / int(task.resets.sum())
+    _check_length(task.name, math.ceil(n_episodes * mean_length), "n_episodes")
+    params = dict(task.params, seed=int(seed))
+    params[EPISODE_COUNTS[task.name]] = int(n_episodes)
+    params.update({key: value for key, value in _NO_HOLDOUT.items() if key in params})
+    fields = _spec(task.name).build(**params)
+    if "messages" in task.extras and task.holdout.any():
+        _replace_held_out_messages(task, fields, seed)
+    return _finish(task.name, fields.pop("params", params), fields)
+
+
+def _replace_held_out_messages(task: Task, fields: dict, seed: int) -> None:
+    """Redraw, in the bit-memory ``fields``, every message that is one of ``task``'s
+    held-out messages (uniformly among the others), and rebuild the episodes."""
+    n_letters, held_out = len(task.alphabet) - 2, task.holdout[task.resets]   # [E]
+    weights = n_letters ** np.arange(task.extras["messages"].shape[1] - 1, -1, -1)  # [M]
+    held_out_ids = task.extras["messages"][held_out] @ weights               # [E_test]
+    messages = fields["extras"]["messages"].copy()                           # [E', M]
+    rng = np.random.default_rng((seed, 1))
+    while (clash := np.isin(messages @ weights, held_out_ids)).any():
+        messages[clash] = rng.integers(0, n_letters, (int(clash.sum()), messages.shape[1]))
+    fields.update(_bit_memory(messages, task.params["T0"], n_letters))
+
+
 def decode_text(data: bytes) -> str:
     """Decode an uploaded text file (UTF-8, an optional byte-order mark is dropped).
 
@@ -549,16 +618,20 @@ def _bit_memory(messages: np.ndarray, T0: int, n_letters: int) -> dict:
 
 @_register("five_bit_memory",
            "Remember a 5-bit message through T0 distractor steps; recall it after a cue.",
-           Param("T0", "int", 200, "distractor period: an episode is T0 + 10 steps", 1, 10_000))
-def _five_bit_memory(*, T0, seed) -> dict:
+           Param("T0", "int", 200, "distractor period: an episode is T0 + 10 steps", 1, 10_000),
+           Param("n_test", "int", 0, "messages held out for testing (0 = the classic task, "
+                 "judged on all 32 training episodes)", 0, 31))
+def _five_bit_memory(*, T0, n_test, seed) -> dict:
     """Five-bit memory: 32 episodes of ``T0 + 10`` steps, one per 5-bit message.
 
     Alphabet ``("a1", "a2", "d", "c")`` (bit 1, bit 0, distractor, cue).  Steps 1-5
     (1-based): the message; steps 6..T0+4: d; step T0+5: c; steps T0+6..T0+10: d.
     Classes ``("wait", "a1", "a2")``: the target is 0 (wait) up to and including the
     cue, then the class of each message symbol in order (1 = a1, 2 = a2).  Every
-    step is scored; holdout is all False (the task is judged on its 32 training
-    episodes); the seed only shuffles the order of the episodes.
+    step is scored.  The seed shuffles the order of the episodes; the last ``n_test``
+    episodes in that order are the holdout (whole held-out messages).  With
+    ``n_test = 0`` (the classic task) holdout is all False and the task is judged on
+    its 32 training episodes.
 
     extras: ``messages`` int [32, 5], each episode's message as input codes
     (0 = a1, 1 = a2).  ``chance`` is 0 (success needs every step right).
@@ -566,13 +639,20 @@ def _five_bit_memory(*, T0, seed) -> dict:
     bits = (np.arange(32)[:, None] >> np.arange(4, -1, -1)) & 1         # [32, 5], all messages
     order = np.random.default_rng(seed).permutation(32)
     fields = _bit_memory(1 - bits[order], T0, n_letters=2)              # bit 1 -> a1 (code 0)
-    fields.update(holdout=np.zeros(32 * (T0 + 10), bool), metric="five_bit_success")
+    fields.update(holdout=_tail(32 * (T0 + 10), n_test * (T0 + 10)), metric="five_bit_success")
+    if n_test:
+        shown = (f"{32 - n_test} of the 32 possible messages are used for training and the "
+                 f"other {n_test}, never seen in training, test whether the network really "
+                 "stores any message rather than memorising the training set; the task is "
+                 "solved only when every output of every test episode is right")
+    else:
+        shown = ("All 32 possible messages are shown, one per episode, and the task is solved "
+                 "only when every output of every episode is right")
     fields["description"] = (
         f"Each episode starts with a 5-bit message written with the symbols a1 (bit 1) and "
         f"a2 (bit 0). Then a distractor symbol d repeats for {T0 - 1} steps, a cue c appears, "
         "and over the next 5 steps the network must replay the message bit by bit; before "
-        "that it must output 'wait'. All 32 possible messages are shown, one per episode, "
-        "and the task is solved only when every output of every episode is right. This is "
+        f"that it must output 'wait'. {shown}. This is "
         "the classic long-memory test of Hochreiter and Schmidhuber (1997) and of echo state "
         "networks (Jaeger 2012). Beware: Glover et al. (2023) showed it can be solved "
         "without any recurrence, because a large enough set of fixed features of the input "

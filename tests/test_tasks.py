@@ -628,3 +628,96 @@ def test_inconsistent_parameters_are_refused_naming_the_culprit(name, params, na
 def test_length_cap_error_names_the_cap():
     with pytest.raises(TaskError, match=f"{tasks.MAX_STEPS:,}"):
         tasks.make("adding", T=10_000, n_sequences=100_000)
+
+
+# --------------------------------------------------------------------------------------------
+# Held-out five-bit messages and fresh episodes
+# --------------------------------------------------------------------------------------------
+
+def test_five_bit_memory_holds_out_whole_messages_chosen_by_the_seed():
+    T0 = 4
+    classic = tasks.make("five_bit_memory", T0=T0, seed=3)
+    split = tasks.make("five_bit_memory", T0=T0, n_test=8, seed=3)
+    np.testing.assert_array_equal(split.inputs, classic.inputs)      # the same 32 episodes
+    held_out = [bool(split.holdout[start]) for start, _ in episodes(split)]
+    assert held_out == [False] * 24 + [True] * 8
+    assert all(len(set(split.holdout[a:b].tolist())) == 1 for a, b in episodes(split))
+    assert split.train_mask.sum() == 24 * (T0 + 10) and split.eval_mask.sum() == 8 * (T0 + 10)
+    other_seed = tasks.make("five_bit_memory", T0=T0, n_test=8, seed=4)
+    assert {tuple(m) for m in split.extras["messages"][24:].tolist()} \
+        != {tuple(m) for m in other_seed.extras["messages"][24:].tolist()}
+    assert "24 of the 32 possible messages" in split.description
+    assert "All 32 possible messages" in classic.description
+
+
+GENERATORS = {  # a small instance of every task that can generate fresh episodes
+    "embedded_reber": dict(n_strings=30), "temporal_order": dict(q=3, n_sequences=20),
+    "adding": dict(T=8, levels=4, n_sequences=20),
+    "twenty_bit_memory": dict(T0=5, n_train=20, n_test=5), "tomita": dict(grammar=4),
+}
+
+
+def test_every_generator_is_listed_with_its_episode_count_parameter():
+    assert set(GENERATORS) == set(tasks.EPISODE_COUNTS)
+    for name, count in tasks.EPISODE_COUNTS.items():
+        assert count in tasks.describe(name)["params"]
+
+
+@pytest.mark.parametrize("name", sorted(GENERATORS))
+def test_generated_episodes_are_fresh_training_episodes_of_the_same_task(name):
+    task = tasks.make(name, seed=1, **GENERATORS[name])
+    assert tasks.can_generate(task)
+    fresh = tasks.generate(task, 7, seed=11)
+    count = tasks.EPISODE_COUNTS[name]
+    assert fresh.name == name and fresh.params[count] == 7 and fresh.params["seed"] == 11
+    unchanged = set(task.params) - {count, "seed", "test_fraction", "n_test"}
+    assert {key: fresh.params[key] for key in unchanged} == \
+        {key: task.params[key] for key in unchanged}
+    assert int(fresh.resets.sum()) == 7 and fresh.resets[0]
+    assert not fresh.holdout.any() and fresh.train_mask.any()
+    assert (fresh.alphabet, fresh.classes, fresh.kind, fresh.metric) == \
+        (task.alphabet, task.classes, task.kind, task.metric)
+    again, other = tasks.generate(task, 7, seed=11), tasks.generate(task, 7, seed=12)
+    np.testing.assert_array_equal(again.inputs, fresh.inputs)
+    assert not np.array_equal(other.inputs[:min(other.T, fresh.T)],
+                              fresh.inputs[:min(other.T, fresh.T)])
+
+
+def test_one_fresh_episode_is_allowed_below_the_tasks_own_minimum():
+    task = tasks.make("temporal_order", q=2, n_sequences=10, seed=0)
+    assert int(tasks.generate(task, 1, seed=0).resets.sum()) == 1
+
+
+def test_fresh_twenty_bit_messages_avoid_every_held_out_message():
+    """With 20 000 of the 5^10 messages held out, a plain draw of 3 000 fresh ones
+    would hit about 6 of them; generate redraws those."""
+    task = tasks.make("twenty_bit_memory", T0=1, n_train=10, n_test=20_000, seed=0)
+    ids = 5 ** np.arange(9, -1, -1)                                    # message -> its number
+    held_out = task.extras["messages"][10:] @ ids
+    plain = tasks.make("twenty_bit_memory", T0=1, n_train=3000, n_test=0, seed=5)
+    assert np.isin(plain.extras["messages"] @ ids, held_out).any()    # the draw generate makes
+    fresh = tasks.generate(task, 3000, seed=5)
+    assert not np.isin(fresh.extras["messages"] @ ids, held_out).any()
+    spans = episodes(fresh)
+    assert len(spans) == 3000
+    for number, (start, _) in enumerate(spans[:50]):
+        np.testing.assert_array_equal(fresh.inputs[start:start + 10],
+                                      fresh.extras["messages"][number])
+        np.testing.assert_array_equal(fresh.targets[start + 11:start + 21],
+                                      fresh.extras["messages"][number] + 1)
+
+
+@pytest.mark.parametrize("name,params", [
+    ("five_bit_memory", dict(T0=3)), ("delayed_recall", dict(T=300)), ("text", dict(T=300))])
+def test_tasks_without_a_generator_say_so(name, params):
+    task = tasks.make(name, **params)
+    assert not tasks.can_generate(task)
+    with pytest.raises(TaskError, match="cannot generate.*temporal_order"):
+        tasks.generate(task, 4, seed=0)
+
+
+@pytest.mark.parametrize("n_episodes", [0, -3, 2.0, True, 10**7])
+def test_generate_refuses_a_bad_episode_count(n_episodes):
+    task = tasks.make("temporal_order", q=2, n_sequences=20, seed=0)
+    with pytest.raises(TaskError, match="n_episodes"):
+        tasks.generate(task, n_episodes, seed=0)
