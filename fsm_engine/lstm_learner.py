@@ -144,7 +144,8 @@ class LSTMLearner:
             self.window = STREAM_WINDOW if window is None else int(window)
             self.fresh = False
             self.seen_unit = "steps"
-            self._lanes = _lane_data(task, self.loss, _stream_lanes(task, self.batch_size))
+            index = _stream_lanes(task, self.batch_size)                  # [L, lanes]
+            self._lanes = {"steps": index, **_lane_data(task, self.loss, index)}
             n_lanes = self._lanes["inputs"].shape[1]
             self._check_memory(self.window, n_lanes)
             n_lane_steps = self._lanes["inputs"].shape[0]
@@ -204,8 +205,9 @@ class LSTMLearner:
         offsets = np.arange(int(lengths.max()))[:, None]                        # [L, 1]
         index = np.where(offsets < lengths, starts + offsets, -1)              # [L, B]
         batch = _lane_data(source, self.loss, index)
+        n_steps = index.shape[0]
         self.last_batch = {"task": source, "steps": index, **batch,
-                           "window": self.window or index.shape[0]}
+                           "window": min(self.window or n_steps, n_steps)}
         self.seen += len(starts)
         return self.net.loss_and_grad(
             self._one_hot[batch["inputs"]], batch["targets"], loss=self.loss,
@@ -243,7 +245,7 @@ class LSTMLearner:
             _, self._state = self.net.predict(x, h0=self._state, resets=resets,
                                               return_state=True)
         batch = {name: lanes[steps] for name, lanes in self._lanes.items()}
-        self.last_batch = {"task": self.task, **batch, "window": self.window}
+        self.last_batch = {"task": self.task, **batch, "window": batch["steps"].shape[0]}
         self.seen += float(batch["mask"].sum())
         loss, grads, self._state = self.net.loss_and_grad(
             x, batch["targets"], loss=self.loss, mask=batch["mask"], resets=resets,

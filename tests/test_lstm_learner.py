@@ -345,3 +345,19 @@ def test_learns_the_long_range_choice_of_embedded_reber():
     assert accuracy(task, outputs, before_last & task.eval_mask) > 0.95
     legal = np.take_along_axis(task.extras["next_sets"], outputs.argmax(axis=1)[:, None], 1)
     assert legal[task.eval_mask].mean() > 0.99   # the top symbol is allowed by the grammar
+
+
+def test_one_long_stream_is_cut_into_lanes_walked_in_windows():
+    task = tasks.make("text", corpus="fsm", T=1000, seed=0)        # one episode, 900 to train
+    learner = LSTMLearner(task, n_hidden=4, batch_size=3)
+    assert not learner.episodic and learner.window == 100
+    rows = []
+    for _ in range(learner.updates_per_epoch):
+        learner.update()
+        batch = learner.last_batch
+        assert batch["window"] == batch["steps"].shape[0] <= 100
+        rows.append(batch["steps"])
+    lanes = np.concatenate(rows)                                    # [L, 3]
+    np.testing.assert_array_equal(lanes[0], [0, 300, 600])          # equal lanes, in order
+    np.testing.assert_array_equal(np.diff(lanes, axis=0), 1)
+    assert lanes[-1, -1] == np.flatnonzero(task.train_mask)[-1]     # nothing after training
