@@ -70,6 +70,9 @@ class MachineBank:
     max_bytes : cap on any array this bank allocates.
     """
 
+    #: what :meth:`features` can compute (the feature-source protocol of the readout)
+    feature_kinds = ("output", "state")
+
     def __init__(self, alphabet, transitions, outputs, start, n_states=None,
                  max_bytes: int = DEFAULT_MAX_BYTES):
         transitions = np.asarray(transitions)
@@ -197,13 +200,14 @@ class MachineBank:
     def state_dtype(self) -> np.dtype:
         return self.transitions.dtype
 
-    def memory_estimate(self, n_steps: int, features: str = "states") -> int:
+    def memory_estimate(self, n_steps: int, features: str = "state") -> int:
         """Bytes of the [T, N] array a run of ``n_steps`` returns.
 
-        ``features`` is ``"states"`` (the state trace, also what one-hot state
-        features store) or ``"outputs"`` (float32 output features).
+        ``features`` is ``"state"`` (the state trace, also what one-hot state
+        features store) or ``"output"`` (float32 output features); the plural
+        forms are accepted too.
         """
-        itemsize = 4 if features == "outputs" else self.state_dtype.itemsize
+        itemsize = 4 if features in ("output", "outputs") else self.state_dtype.itemsize
         return int(n_steps) * self.n_machines * itemsize
 
     # ------------------------------------------------------------------ running
@@ -300,7 +304,7 @@ class MachineBank:
         """Each machine's output after each input: [T, N] float32 (the original question's
         features)."""
         inputs, resets = self._prepare(inputs, resets)
-        check_bytes(self.memory_estimate(inputs.shape[0], "outputs"), "the output features",
+        check_bytes(self.memory_estimate(inputs.shape[0], "output"), "the output features",
                     self.max_bytes)
         current = self.initial_state()
         features = np.empty((inputs.shape[0], self.n_machines), dtype=np.float32)  # [T, N]

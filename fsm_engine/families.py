@@ -16,6 +16,7 @@ import numpy as np
 from .bank import DEFAULT_MAX_BYTES, MachineBank, check_bytes, state_dtype
 from .errors import CapacityError, FSMError
 from .machine import Machine
+from .params import Param, check_values
 
 #: largest state count a generated machine may have (delay lines grow as X**k)
 MAX_FAMILY_STATES = 4096
@@ -48,9 +49,11 @@ def random(n: int, n_symbols: int, rng: np.random.Generator, n_states: int = 8,
     time-scale: a machine keeps its state for about ``1 / (1 - stay)`` steps.
     """
     _check_range("stay", stay, 0.0, 1.0)
-    targets = rng.integers(0, n_states, size=(n_symbols, n, n_states))          # [X, n, S]
-    keep = rng.random((n_symbols, n, n_states)) < stay
-    transitions = np.where(keep, np.arange(n_states)[None, None, :], targets)
+    transitions = rng.integers(0, n_states, size=(n_symbols, n, n_states),
+                               dtype=state_dtype(n_states))                       # [X, n, S]
+    if stay > 0:
+        keep = rng.random((n_symbols, n, n_states)) < stay
+        transitions = np.where(keep, np.arange(n_states)[None, None, :], transitions)
     outputs = rng.uniform(-1.0, 1.0, size=(n, n_states)).astype(np.float32)    # [n, S]
     return Block(transitions, outputs, "random")
 
@@ -145,12 +148,27 @@ def permutation(n: int, n_symbols: int, rng: np.random.Generator, n_states: int 
 
 @dataclass(frozen=True)
 class Family:
-    """A family's generator and the parameters it reads (names of make_bank keywords)."""
+    """A family's generator and the parameters it reads (names in :data:`PARAMS`)."""
 
     generate: Callable[..., Block]
     params: tuple[str, ...]
     summary: str
 
+
+#: every family parameter, declared once (a new one is one line here plus its name in the
+#: families that read it); they are ``make_bank`` keywords and parameters of the ``fsm`` model
+PARAMS = (
+    Param("n_states", "int", 8, "states of each random or permutation machine", 1,
+          MAX_FAMILY_STATES, label="states per machine"),
+    Param("stay", "float", 0.0, "random machines: the chance that a transition stays in its "
+          "state (higher = slower, longer memory)", 0.0, 1.0, step=0.01,
+          label="stay probability"),
+    Param("k", "int", 2, "delay lines remember exactly the last k symbols", 1, 16,
+          label="delay k"),
+    Param("modulus", "int", 3, "counters count one symbol modulo this number", 2,
+          MAX_FAMILY_STATES, label="count modulo"),
+)
+PARAM_TABLE = {p.name: p for p in PARAMS}
 
 FAMILIES: dict[str, Family] = {
     "random": Family(random, ("n_states", "stay"),
@@ -164,10 +182,21 @@ FAMILIES: dict[str, Family] = {
     "permutation": Family(permutation, ("n_states",),
                           "each symbol permutes the states; never forgets"),
 }
+#: machines generated at once while a bank is built: bounds the generators' temporaries
+#: (about 30 bytes per table entry) whatever the bank's size
+BUILD_CHUNK = 16_384
+#: most machines in one bank, and most symbols in its alphabet
+MAX_MACHINES = 10_000_000
+MAX_SYMBOLS = 4096
+_N_MACHINES = Param("n_machines", "int", 1, "number of machines", 1, MAX_MACHINES)
+_SEED = Param("seed", "int", 0, "random seed", 0, 2**63 - 1)
 
 
 def parse_mix(text: str) -> dict[str, float]:
     """Parse ``"random:0.7,delay_line:0.3"`` (a bare name means fraction 1) into a mix dict."""
+    if not isinstance(text, str):
+        raise FSMError(f"the family mix must be text like 'random:0.7,delay_line:0.3', "
+                       f"got {text!r}")
     mix: dict[str, float] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, _, fraction = part.partition(":")
@@ -178,19 +207,26 @@ def parse_mix(text: str) -> dict[str, float]:
     return mix
 
 
-def _counts(mix: dict[str, float], n_machines: int) -> dict[str, int]:
+def _counts(mix, n_machines: int) -> dict[str, int]:
     """Split ``n_machines`` by the fractions (largest remainder, so counts add up exactly)."""
-    if not mix:
+    if isinstance(mix, str):
+        mix = parse_mix(mix)
+    if not isinstance(mix, dict) or not mix:
         raise FSMError("the family mix is empty; name at least one family, e.g. 'random'")
     for name, fraction in mix.items():
         if name not in FAMILIES:
             raise FSMError(f"unknown family {name!r}; families are {', '.join(FAMILIES)}")
-        if not np.isfinite(fraction) or fraction < 0:
-            raise FSMError(f"fraction of {name!r} is {fraction}; fractions must be >= 0")
-    total = sum(mix.values())
-    if total <= 0:
+        if isinstance(fraction, (bool, np.bool_)) \
+                or not isinstance(fraction, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(fraction) or fraction < 0:
+            raise FSMError(f"fraction of {name!r} is {fraction!r}; fractions must be finite "
+                           "numbers >= 0")
+    largest = max(float(f) for f in mix.values())
+    if largest <= 0:
         raise FSMError("the family fractions add up to 0; give at least one a positive fraction")
-    exact = {name: n_machines * f / total for name, f in mix.items()}
+    shares = {name: float(f) / largest for name, f in mix.items()}     # in [0, 1]: no overflow
+    total = sum(shares.values())
+    exact = {name: n_machines * share / total for name, share in shares.items()}
     counts = {name: int(np.floor(v)) for name, v in exact.items()}
     short = n_machines - sum(counts.values())
     for name in sorted(exact, key=lambda k: counts[k] - exact[k])[:short]:
@@ -198,61 +234,76 @@ def _counts(mix: dict[str, float], n_machines: int) -> dict[str, int]:
     return counts
 
 
-def make_bank(mix, n_machines: int, alphabet, seed: int = 0, *, n_states: int = 8,
-              stay: float = 0.0, k: int = 2, modulus: int = 3,
-              max_bytes: int | None = None) -> MachineBank:
+def _alphabet(alphabet) -> tuple:
+    """The shared symbols: a sequence of str (a str: one symbol per character), or an int X
+    for ``"0".."X-1"`` (the size is checked before any symbol is made)."""
+    if isinstance(alphabet, (int, np.integer)) and not isinstance(alphabet, (bool, np.bool_)):
+        if not 1 <= alphabet <= MAX_SYMBOLS:
+            raise FSMError(f"the alphabet size is {alphabet}; it must be 1..{MAX_SYMBOLS}")
+        return tuple(str(i) for i in range(alphabet))
+    if not hasattr(alphabet, "__len__"):
+        raise FSMError(f"the alphabet must be a sequence of symbols or a number of symbols, "
+                       f"got {alphabet!r}")
+    if not 1 <= len(alphabet) <= MAX_SYMBOLS:
+        raise FSMError(f"the alphabet has {len(alphabet)} symbols; it must have 1..{MAX_SYMBOLS}")
+    return tuple(alphabet)
+
+
+def make_bank(mix, n_machines: int, alphabet, seed: int = 0, *, max_bytes: int | None = None,
+              **family_params) -> MachineBank:
     """A bank of ``n_machines`` drawn from a mixture of families.
 
     Parameters
     ----------
     mix : dict ``{family: fraction}``, or a string for :func:`parse_mix`, or one family name.
-    n_machines : how many machines in all.
+    n_machines : how many machines in all (a whole number, 1 .. ``MAX_MACHINES``).
     alphabet : the shared symbols (a sequence of str), or an int X for symbols ``"0".."X-1"``.
-    seed : every machine is drawn from ``np.random.default_rng(seed)``.
-    n_states, stay, k, modulus : family parameters (see each family).
+    seed : every machine is drawn from ``np.random.default_rng(seed)`` (a whole number >= 0).
     max_bytes : cap on the bank's arrays (default: the bank's default cap).
+    **family_params : the parameters in :data:`PARAMS` (``n_states``, ``stay``, ``k``,
+        ``modulus``); missing ones take their defaults.
 
     Returns
     -------
-    MachineBank with the families' machines in the order of ``mix``.
+    MachineBank with the families' machines in the order of ``mix``.  Machines are
+    generated ``BUILD_CHUNK`` at a time straight into the bank's arrays, so building
+    a million machines needs little more memory than the bank itself.
 
     Raises
     ------
-    FSMError / CapacityError on unknown families, bad fractions or oversize requests.
+    FSMError / CapacityError on unknown families or parameters, bad values or fractions,
+    or a bank over the cap (checked before anything is allocated).
     """
-    if isinstance(mix, str):
-        mix = parse_mix(mix)
-    if isinstance(alphabet, (int, np.integer)):
-        alphabet = tuple(str(i) for i in range(alphabet))
-    alphabet = tuple(alphabet)
-    _check_range("n_machines", n_machines, 1, None)
-    _check_range("n_states", n_states, 1, MAX_FAMILY_STATES)
-    _check_range("k", k, 1, 16)
-    _check_range("modulus", modulus, 2, MAX_FAMILY_STATES)
-    values = {"n_states": int(n_states), "stay": float(stay), "k": int(k), "modulus": int(modulus)}
-    counts = _counts(mix, int(n_machines))
+    n_machines = _N_MACHINES.check("make_bank", n_machines)
+    seed = _SEED.check("make_bank", seed)
+    values = check_values("make_bank", PARAMS, family_params)
+    counts = _counts(mix, n_machines)
+    alphabet = _alphabet(alphabet)
     sizes = {name: _family_states(name, len(alphabet), values) for name in counts}
     max_states = max(sizes[name] for name, c in counts.items() if c)
     cap = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     dtype = state_dtype(max_states)
-    # the table itself, plus a family's int64/float64 temporaries (about 3 per entry) while
-    # it generates its block
-    check_bytes(len(alphabet) * n_machines * max_states * (dtype.itemsize + 24),
+    n_symbols = len(alphabet)
+    entries = n_symbols * n_machines * max_states
+    # the bank's arrays, plus the int64/float64 temporaries of one chunk being generated
+    temporaries = n_symbols * min(n_machines, BUILD_CHUNK) * max_states * 32
+    check_bytes(entries * dtype.itemsize + n_machines * max_states * 4 + temporaries,
                 "building the bank", cap)
     rng = np.random.default_rng(seed)
-    transitions = np.zeros((len(alphabet), n_machines, max_states), dtype=dtype)      # [X, N, S]
-    outputs = np.zeros((n_machines, max_states), dtype=np.float32)                   # [N, S]
-    n_states_each = np.empty(n_machines, dtype=np.int64)                             # [N]
+    transitions = np.zeros((n_symbols, n_machines, max_states), dtype=dtype)        # [X, N, S]
+    outputs = np.zeros((n_machines, max_states), dtype=np.float32)                 # [N, S]
+    n_states_each = np.empty(n_machines, dtype=np.int64)                           # [N]
     lo = 0
     for name, count in counts.items():
-        if count == 0:
-            continue
         family = FAMILIES[name]
-        block = family.generate(count, len(alphabet), rng, **{p: values[p] for p in family.params})
-        size = block.n_states
-        transitions[:, lo:lo + count, :size] = block.transitions
-        outputs[lo:lo + count, :size] = block.outputs
-        n_states_each[lo:lo + count] = size
+        options = {p: values[p] for p in family.params}
+        for chunk_lo in range(lo, lo + count, BUILD_CHUNK):
+            chunk = min(BUILD_CHUNK, lo + count - chunk_lo)
+            block = family.generate(chunk, n_symbols, rng, **options)
+            rows = slice(chunk_lo, chunk_lo + chunk)
+            transitions[:, rows, :block.n_states] = block.transitions
+            outputs[rows, :block.n_states] = block.outputs
+            n_states_each[rows] = block.n_states
         lo += count
     return MachineBank(alphabet, transitions, outputs, np.zeros(n_machines, dtype=np.int64),
                        n_states_each, max_bytes=cap)
@@ -260,9 +311,7 @@ def make_bank(mix, n_machines: int, alphabet, seed: int = 0, *, n_states: int = 
 
 def family_labels(mix, n_machines: int) -> np.ndarray:
     """The family name of each machine of ``make_bank(mix, n_machines, ...)``: str array [N]."""
-    if isinstance(mix, str):
-        mix = parse_mix(mix)
-    counts = _counts(mix, int(n_machines))
+    counts = _counts(mix, _N_MACHINES.check("family_labels", n_machines))
     return np.repeat(np.array(list(counts), dtype=object), list(counts.values()))
 
 

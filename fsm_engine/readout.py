@@ -185,6 +185,21 @@ class Readout:
         """K: classes (softmax) or target columns (mse)."""
         return self._fitted_weights().shape[1]
 
+    def set_rates(self, lr: float | None = None, l2: float | None = None) -> None:
+        """Change the learning rate and/or the L2 penalty; the weights and Adam's moments stay."""
+        if lr is not None:
+            if not (np.isfinite(lr) and lr > 0):
+                raise FSMError(f"lr must be a finite number > 0, got {lr!r}")
+            self.lr = float(lr)
+            if getattr(self, "_optimizer", None) is not None:
+                self._optimizer.lr = self.lr
+        if l2 is not None:
+            if not (np.isfinite(l2) and l2 >= 0):
+                raise FSMError(f"l2 must be a finite number >= 0, got {l2!r}")
+            self.l2 = float(l2)
+            if getattr(self, "_optimizer", None) is not None:
+                self._optimizer.l2 = 2 * self.l2
+
     def updates_per_epoch(self, n_samples: int) -> int:
         """Updates that make one pass over ``n_samples`` rows (Adam: batches; else 1)."""
         return -(-int(n_samples) // self.batch_size) if self.solver == "adam" else 1
@@ -389,6 +404,55 @@ class Readout:
         if self.loss == "softmax":
             return accuracy(self.predict(X), np.asarray(y))
         return r2_score(self.decision_function(X), y)
+
+
+def largest_gram_eigenvalue(X, n_iter: int = 30, random_state=0) -> float:
+    """An estimate of λ_max(Xbᵀ Xb), ``Xb`` = ``X`` with a column of ones appended.
+
+    Power iteration from a random start; never densifies ``X`` (dense, sparse or
+    StateFeatures).  The estimate approaches λ_max from below.
+    """
+    X = as_features(X)
+    n_samples, n_features = X.shape
+    rng = np.random.default_rng(random_state)
+    vector = rng.standard_normal(n_features + 1)                        # [F + 1]
+    estimate = 0.0
+    for _ in range(int(n_iter)):
+        vector /= np.linalg.norm(vector)
+        image = matmul(X, vector[:-1, None].astype(X.dtype))[:, 0] + vector[-1]   # [T]
+        back = np.empty(n_features + 1)
+        back[:-1] = rmatmul(X, image[:, None])[:, 0]
+        back[-1] = image.sum()
+        estimate = float(vector @ back)
+        vector = back
+        if not np.any(vector):
+            break
+    return estimate
+
+
+def safe_learning_rate(X, loss: str = "mse", l2: float = 0.0, n_iter: int = 30,
+                       random_state=0) -> float:
+    """A learning rate with which ``solver="gd"`` cannot diverge on the features ``X``.
+
+    Plain GD on the summed squared error ``L = Σ ||W f_t + b - y_t||² + l2 ||W||²``
+    multiplies the error in each eigen-direction of ``H = Xbᵀ Xb + l2 I`` by
+    ``1 - 2 lr λ`` per step, so it converges for ``lr < 1 / λ_max`` and diverges
+    beyond.  This returns ``0.5 / (1.1 λ̂ + l2)`` with ``λ̂`` from
+    :func:`largest_gram_eigenvalue`: half the limit (the step that removes the
+    error along the top direction in one update), with a 10 % margin for the power
+    iteration's underestimate.  Softmax cross-entropy has curvature at most half
+    of the squared error's (the softmax Jacobian's eigenvalues are at most ½), so
+    the same step is safe for it too.
+
+    Raises FSMError when ``X`` has no rows.
+    """
+    X = as_features(X)
+    if X.shape[0] == 0:
+        raise FSMError("there are no training steps to compute a learning rate from")
+    if loss not in LOSSES:
+        raise FSMError(f"loss must be one of {LOSSES}, got {loss!r}")
+    top = largest_gram_eigenvalue(X, n_iter=n_iter, random_state=random_state)
+    return 0.5 / (1.1 * max(top, 1e-12) + float(l2))
 
 
 def _weighted_gram(X, sample_weight) -> np.ndarray:

@@ -28,6 +28,7 @@ import numpy as np
 from scipy.signal import lfilter
 
 from .errors import TaskError
+from .params import Param
 from .paths import ASSETS
 
 CLASSIFICATION = "classification"
@@ -110,59 +111,6 @@ SHAKESPEARE_PLAYS = ("hamlet", "macbeth", "a_midsummer_nights_dream", "the_tempe
 # --------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Param:
-    """One keyword parameter of a task: its type, default and allowed values.
-
-    ``type`` is ``"int"``, ``"float"`` (inclusive ``min`` .. ``max``), ``"choice"``
-    (one of ``choices``) or ``"text"`` (a str, or None when not given).
-    """
-
-    name: str
-    type: str
-    default: object
-    help: str
-    min: float | None = None
-    max: float | None = None
-    choices: tuple = ()
-
-    def as_dict(self) -> dict:
-        """The row a front end builds its widget from."""
-        row = {"type": self.type, "default": self.default, "min": self.min, "max": self.max,
-               "help": self.help}
-        if self.type == "choice":
-            row["choices"] = list(self.choices)
-        return row
-
-    def check(self, task: str, value):
-        """Return ``value`` as this parameter's Python type, or raise TaskError."""
-        if self.type == "choice":
-            if value not in self.choices:
-                raise TaskError(f"{task}: {self.name}={value!r} is not allowed; "
-                                f"choose one of {', '.join(map(repr, self.choices))}")
-            return value
-        if self.type == "text":
-            if value is not None and not isinstance(value, str):
-                raise TaskError(f"{task}: {self.name} must be a str, got "
-                                f"{type(value).__name__}")
-            return value
-        if isinstance(value, (bool, np.bool_)):
-            raise TaskError(f"{task}: {self.name} must be a number, got {value!r}")
-        if self.type == "int":
-            if not isinstance(value, (int, np.integer)):
-                raise TaskError(f"{task}: {self.name} must be an integer, got {value!r}")
-            value = int(value)
-        else:
-            if not isinstance(value, (int, float, np.integer, np.floating)) \
-                    or not math.isfinite(value):
-                raise TaskError(f"{task}: {self.name} must be a finite number, got {value!r}")
-            value = float(value)
-        if not self.min <= value <= self.max:
-            raise TaskError(f"{task}: {self.name}={value!r} is out of range; "
-                            f"allowed range is {self.min} to {self.max}")
-        return value
-
-
-@dataclass(frozen=True)
 class _TaskSpec:
     build: Callable[..., dict]
     summary: str
@@ -220,7 +168,8 @@ def make(name: str, /, **params) -> Task:
         if key not in allowed:
             raise TaskError(f"{name}: unknown parameter {key!r}; "
                             f"allowed parameters are {', '.join(allowed)}")
-    values = {key: p.check(name, params.get(key, p.default)) for key, p in allowed.items()}
+    values = {key: p.check(name, params.get(key, p.default), TaskError)
+              for key, p in allowed.items()}
     fields = spec.build(**values)
     return _finish(name, fields.pop("params", values), fields)
 
@@ -1033,7 +982,8 @@ def _ngram_bits(inputs, targets, train, evaluate, n_symbols) -> tuple[float, flo
                  "shipped plays, a corpus from a random FSM source, or user text (text=...)",
                  choices=("shakespeare", "fsm", "user")),
            Param("text", "text", None,
-                 f"the user's text (corpus 'user'), at most {MAX_TEXT_BYTES:,} UTF-8 bytes"),
+                 f"the user's text (corpus 'user'), at most {MAX_TEXT_BYTES:,} UTF-8 bytes",
+                 optional=True),
            Param("T", "int", 20_000, "characters used (a seeded window of a longer text)",
                  100, MAX_STEPS),
            Param("max_symbols", "int", 95,

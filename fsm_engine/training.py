@@ -1,21 +1,28 @@
 """The one training loop: a Trainer that advances any learner by k updates.
 
 The UI, the CLI and the benchmarks all train through :class:`Trainer`.  It
-drives a :class:`Learner` — anything with the small protocol below: the FSM
-readout (:class:`ReadoutLearner`, here) or the NumPy LSTM
-(``fsm_engine.lstm_learner.LSTMLearner``) — and returns a :class:`Progress`
+drives a :class:`Learner` — anything with the small protocol below: a readout on
+a feature source (:class:`~fsm_engine.readout_learner.ReadoutLearner`: an FSM
+network or an echo state network) or the NumPy LSTM
+(:class:`~fsm_engine.lstm_learner.LSTMLearner`) — and returns a :class:`Progress`
 record after every :meth:`Trainer.advance`, so a live page can run a bounded
 number of updates per tick and redraw.
 
-Divergence: before every update the Trainer snapshots the learner's weights
-(``state_dict()``).  An update's loss is computed on the weights it starts from,
-so a finite loss vouches for those weights.  When an update returns a
-non-finite loss, the Trainer loads the last weights vouched for, sets its update
-count back to match them, and raises :class:`~fsm_engine.errors.TrainingDiverged`
-saying which update, the loss, and what to do (lower the learning rate).
+Divergence guard.  An update's loss is computed on the weights it starts from,
+so an acceptable loss vouches for those weights.  The Trainer keeps a snapshot
+of weights vouched for (``learner.state_dict()``); when an update's loss is not
+finite, or explodes while staying finite (more than ``EXPLOSION_FACTOR`` times
+both the best loss so far and the first one, or rising for ``RISING_UPDATES``
+updates in a row), it loads that snapshot, sets its update count back to match,
+and raises :class:`~fsm_engine.errors.TrainingDiverged` saying which update,
+the loss, and what to do (lower the learning rate).  Snapshots are taken every
+few updates, as often as keeps their cost at about ``SNAPSHOT_BUDGET`` of the
+training time (measured as it runs), so the weights restored are at most that
+many updates old.
 """
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -24,12 +31,15 @@ from typing import Protocol
 import numpy as np
 
 from . import metrics
-from .bank import MachineBank
-from .errors import FSMError, TaskError, TrainingDiverged
-from .readout import Readout
-from .tasks import CLASSIFICATION, Task
+from .errors import FSMError, TrainingDiverged
+from .tasks import Task
 
-FEATURE_KINDS = ("output", "state")
+#: a finite loss above this many times both the best and the first loss is an explosion
+EXPLOSION_FACTOR = 1e3
+#: a loss rising this many updates in a row is an explosion
+RISING_UPDATES = 100
+#: fraction of the training time the weight snapshots may cost
+SNAPSHOT_BUDGET = 0.02
 
 
 class Learner(Protocol):
@@ -41,12 +51,16 @@ class Learner(Protocol):
     updates_per_epoch : updates that make one pass over the training steps.
     finished : True when more updates would change nothing (e.g. a ridge solve done).
     n_parameters : number of trained numbers.
+    seen : training sequences (episodic tasks) or steps (one long stream) used so far.
+    seen_unit : ``"sequences"`` or ``"steps"``.
     """
 
     task: Task
     updates_per_epoch: int
     finished: bool
     n_parameters: int
+    seen: float
+    seen_unit: str
 
     def update(self) -> float:
         """One parameter update; returns its training loss (may be non-finite; never raises)."""
@@ -55,7 +69,7 @@ class Learner(Protocol):
         """The model's raw outputs over the whole task stream: [T, task.n_outputs]."""
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of the trained arrays, by name."""
+        """Copies of the trained arrays (and whatever else continuing exactly needs), by name."""
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Set the trained arrays from a :meth:`state_dict`."""
@@ -63,141 +77,8 @@ class Learner(Protocol):
     def weights_view(self) -> np.ndarray:
         """A 2-D array of the weights, for a heatmap."""
 
-
-class ReadoutLearner:
-    """A :class:`~fsm_engine.readout.Readout` on a machine bank's features, as a Learner.
-
-    The bank's features for the task stream are computed once (with the task's
-    episode resets); the readout trains on the ``task.train_mask`` steps, one
-    :meth:`Readout.partial_fit` update per :meth:`update`, and :meth:`outputs`
-    scores every step.
-
-    Parameters
-    ----------
-    task : the task.
-    bank : a :class:`~fsm_engine.bank.MachineBank` over an alphabet of
-        ``task.n_symbols`` symbols.
-    features : ``"output"`` (each machine's output, [T, N]: the original
-        question's model) or ``"state"`` (one-hot states, [T, sum of state counts]).
-    loss : ``"softmax"`` or ``"mse"``; default: softmax for classification
-        tasks, mse for regression.  ``"mse"`` on a classification task regresses
-        the one-hot code of the class (the original question's squared error).
-    solver, lr, l2, batch_size, random_state : as :class:`Readout`.
-    recurrence : False is the no-recurrence ablation: every step is a reset, so
-        each machine reads one symbol from its start state and its features at
-        step t depend only on the input at step t (a bank of input detectors).
-
-    Raises
-    ------
-    FSMError when the bank's alphabet size differs from the task's, or a setting is invalid;
-    TaskError when the task has no training step.
-    """
-
-    def __init__(self, task: Task, bank: MachineBank, features: str = "output", loss=None,
-                 solver: str = "gd", lr: float = 0.01, l2: float = 0.0, batch_size: int = 256,
-                 random_state: int = 0, recurrence: bool = True):
-        if features not in FEATURE_KINDS:
-            raise FSMError(f"features must be one of {FEATURE_KINDS}, got {features!r}")
-        if bank.n_symbols != task.n_symbols:
-            raise FSMError(f"the bank reads {bank.n_symbols} symbols but task {task.name!r} "
-                           f"has {task.n_symbols}; build the bank over the task's alphabet")
-        if not task.train_mask.any():
-            raise TaskError(f"task {task.name!r} has no training step (train_mask is all False)")
-        if loss is None:
-            loss = "softmax" if task.kind == CLASSIFICATION else "mse"
-        if loss == "softmax" and task.kind != CLASSIFICATION:
-            raise FSMError(f"loss 'softmax' needs class targets, but task {task.name!r} "
-                           f"is {task.kind}")
-        self.task, self.bank, self.features, self.recurrence = task, bank, features, recurrence
-        self.readout = Readout(loss=loss, solver=solver, lr=lr, l2=l2, batch_size=batch_size,
-                               random_state=random_state)
-        resets = task.resets if recurrence else np.ones(task.T, dtype=bool)
-        all_features = bank.features(features, task.inputs, resets)     # [T, F]
-        # keep the training rows and the rest apart, so memory holds one copy of the features
-        train = task.train_mask
-        self._train_rows = np.flatnonzero(train)
-        self._other_rows = np.flatnonzero(~train)
-        if self._other_rows.size:
-            self._train_features = all_features[self._train_rows]
-            self._other_features = all_features[self._other_rows]
-        else:
-            self._train_features, self._other_features = all_features, None
-        del all_features
-        self._train_targets = task.targets[self._train_rows]
-        if loss == "mse" and task.kind == CLASSIFICATION:
-            # squared error on class targets: regress the one-hot code (the original question's
-            # rule applied to symbols); outputs() are then per-class scores as for softmax
-            self._train_targets = np.eye(task.n_outputs)[self._train_targets]   # [T_train, K]
-        self._n_classes = task.n_outputs if loss == "softmax" else None
-        self.readout.partial_fit(self._train_features, self._train_targets, n_updates=0,
-                                 n_classes=self._n_classes)
-
-    @property
-    def train_features(self):
-        """The features of the training steps: [T_train, F] array or StateFeatures."""
-        return self._train_features
-
-    @property
-    def updates_per_epoch(self) -> int:
-        return self.readout.updates_per_epoch(len(self._train_rows))
-
-    @property
-    def finished(self) -> bool:
-        return self.readout.solver == "ridge" and self.readout.n_updates_ > 0
-
-    @property
-    def n_parameters(self) -> int:
-        return self.readout.coef_.size + self.readout.intercept_.size
-
-    def update(self) -> float:
-        self.readout.partial_fit(self._train_features, self._train_targets, n_updates=1,
-                                 n_classes=self._n_classes)
-        return self.readout.loss_
-
-    def outputs(self) -> np.ndarray:
-        scores = self.readout.decision_function(self._train_features)
-        if self._other_features is None:
-            return scores
-        outputs = np.empty((self.task.T, scores.shape[1]), dtype=scores.dtype)   # [T, K]
-        outputs[self._train_rows] = scores
-        outputs[self._other_rows] = self.readout.decision_function(self._other_features)
-        return outputs
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        # order="K" copies the transposed view as it lies in memory: a plain memcpy
-        return {"coef": self.readout.coef_.copy(order="K"),
-                "intercept": self.readout.intercept_.copy()}
-
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Set the weights; an Adam solver starts its moments afresh."""
-        for name in ("coef", "intercept"):
-            expected = getattr(self.readout, name + "_").shape
-            if np.shape(state[name]) != expected:
-                raise FSMError(f"state {name!r} must have shape {list(expected)}, "
-                               f"got {list(np.shape(state[name]))}")
-        self.readout.coef_ = state["coef"]
-        self.readout.intercept_ = state["intercept"]
-
-    def weights_view(self) -> np.ndarray:
-        """Output features: ``coef_`` [K, N] (row k: each machine's weight for output k).
-
-        State features: [N, S_max], one row per machine, one column per state
-        (NaN where a machine has fewer states).  With one output this is the
-        learned output table of each machine; with K > 1 outputs it is the
-        spread (standard deviation) of the state's K weights: adding the same
-        number to all K weights of a state changes no softmax prediction, so the
-        spread, not the level, says how strongly that state votes for some
-        outputs over others.
-        """
-        coef = self.readout.coef_                                       # [K, F]
-        if self.features == "output":
-            return coef.copy()
-        per_state = coef[0] if coef.shape[0] == 1 else coef.std(axis=0)   # [F]
-        n_states = self.bank.n_states
-        view = np.full((len(n_states), int(n_states.max())), np.nan, dtype=np.float64)  # [N, S]
-        valid = np.arange(view.shape[1])[None, :] < n_states[:, None]
-        view[valid] = per_state        # features are machine-major, states in order
-        return view
+    def set_rates(self, lr: float | None = None, l2: float | None = None) -> None:
+        """Change the learning rate / L2 penalty without resetting the weights."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +94,7 @@ class Progress:
     metrics : :func:`fsm_engine.metrics.evaluate` on the task's eval mask, from
         the latest evaluation (see ``Trainer.eval_every``).
     elapsed : seconds spent inside ``advance`` so far (training and evaluation).
+    seen : ``learner.seen`` — training sequences or steps used so far.
     weights : ``learner.weights_view()`` (None in ``Trainer.history``).
     finished : the learner has nothing left to do.
     """
@@ -222,6 +104,7 @@ class Progress:
     train_loss: float
     metrics: dict
     elapsed: float
+    seen: float
     weights: np.ndarray | None
     finished: bool
 
@@ -240,7 +123,8 @@ class Trainer:
     ----------
     updates, elapsed : as in :class:`Progress`.
     losses : list of the training loss of every update.
-    history : list of the :class:`Progress` of every ``advance`` (without weights).
+    history : list of the :class:`Progress` of every evaluation (without weights).
+    snapshot_every : updates between weight snapshots (adapted as training runs).
     """
 
     def __init__(self, learner: Learner, eval_every: int = 1):
@@ -252,37 +136,53 @@ class Trainer:
         self.elapsed = 0.0
         self.losses: list[float] = []
         self.history: list[Progress] = []
+        self.snapshot_every = 1
         self._metrics: dict = {}
         self._evaluated_at: int | None = None
         self._train_loss = float("nan")
-        self._good: tuple[dict, int] | None = None    # (weights vouched for, their update count)
+        self._good: tuple[dict, int] | None = None        # (weights vouched for, update count)
+        self._pending: tuple[dict, int] | None = None     # snapshot waiting for its loss
+        self._best = math.inf
+        self._rising = 0
+        self._update_seconds = 0.0                         # running mean time of one update
+        self._snapshot_seconds = 0.0                       # time of the last snapshot
 
-    def advance(self, k: int) -> Progress:
-        """Make up to ``k`` updates (fewer when the learner finishes) and report.
+    def advance(self, k: int, max_seconds: float | None = None) -> Progress:
+        """Make up to ``k`` updates and report.
+
+        Fewer updates are made when the learner finishes, or once ``max_seconds``
+        have passed in this call (checked between updates: a live page's tick).
 
         Raises
         ------
-        TrainingDiverged when an update's loss is not finite; the last weights
-        with a finite loss are restored first.
+        TrainingDiverged when an update's loss is not finite or explodes; the last
+        weights vouched for are restored first.
         """
         started = time.perf_counter()
         try:
             chunk_losses = []
             for _ in range(int(k)):
-                if self.learner.finished:
+                if self.learner.finished or (max_seconds is not None
+                                             and time.perf_counter() - started >= max_seconds):
                     break
-                before = self.learner.state_dict()
+                if self._good is None or self.updates - self._good[1] >= self.snapshot_every:
+                    self._take_snapshot()
+                tick = time.perf_counter()
                 loss = float(self.learner.update())
-                if not np.isfinite(loss):
-                    self._restore_and_raise(before, loss)
-                self._good = (before, self.updates)
+                self._update_seconds += 0.1 * (time.perf_counter() - tick - self._update_seconds)
+                problem = self._problem(loss)
+                if problem:
+                    self._restore_and_raise(problem)
+                if self._pending is not None and self._pending[1] == self.updates:
+                    self._good, self._pending = self._pending, None
                 self.updates += 1
                 self.losses.append(loss)
                 chunk_losses.append(loss)
             if chunk_losses:
                 self._train_loss = float(np.mean(chunk_losses))
-            if (self._evaluated_at is None or self.learner.finished
-                    or self.updates - self._evaluated_at >= self.eval_every):
+            evaluate = (self._evaluated_at is None or self.learner.finished
+                        or self.updates - self._evaluated_at >= self.eval_every)
+            if evaluate:
                 self._metrics = metrics.evaluate(self.learner.task, self.learner.outputs())
                 self._evaluated_at = self.updates
             weights = self.learner.weights_view()
@@ -291,21 +191,52 @@ class Trainer:
         progress = Progress(updates=self.updates,
                             epochs=self.updates / self.learner.updates_per_epoch,
                             train_loss=self._train_loss, metrics=dict(self._metrics),
-                            elapsed=self.elapsed, weights=weights,
-                            finished=bool(self.learner.finished))
-        self.history.append(replace(progress, weights=None))
+                            elapsed=self.elapsed, seen=float(self.learner.seen),
+                            weights=weights, finished=bool(self.learner.finished))
+        if evaluate:
+            self.history.append(replace(progress, weights=None))
         return progress
 
-    def _restore_and_raise(self, before: dict, loss: float) -> None:
+    def _take_snapshot(self) -> None:
+        """Copy the weights before an update; they are vouched for once its loss is acceptable.
+
+        The next snapshot is due after as many updates as keep snapshots at about
+        ``SNAPSHOT_BUDGET`` of the update time (at most 1 000 updates apart).
+        """
+        tick = time.perf_counter()
+        self._pending = (self.learner.state_dict(), self.updates)
+        self._snapshot_seconds = time.perf_counter() - tick
+        if self._update_seconds > 0:
+            needed = self._snapshot_seconds / (SNAPSHOT_BUDGET * self._update_seconds)
+            self.snapshot_every = int(min(max(1, math.ceil(needed)), 1000))
+
+    def _problem(self, loss: float) -> str | None:
+        """Why ``loss`` says training diverged, or None when it is acceptable."""
+        if not math.isfinite(loss):
+            return f"its training loss was {loss}"
+        first = self.losses[0] if self.losses else loss
+        if loss > EXPLOSION_FACTOR * self._best and loss > EXPLOSION_FACTOR * first:
+            return (f"its training loss {loss:.4g} exploded to over {EXPLOSION_FACTOR:g} times "
+                    f"the best so far ({self._best:.4g})")
+        self._rising = self._rising + 1 if self.losses and loss > self.losses[-1] else 0
+        if self._rising >= RISING_UPDATES:
+            return f"its training loss rose for {self._rising} updates in a row, to {loss:.4g}"
+        self._best = min(self._best, loss)
+        return None
+
+    def _restore_and_raise(self, problem: str) -> None:
         failed = self.updates + 1
-        state, good_updates = self._good if self._good is not None else (before, self.updates)
+        state, good_updates = self._good if self._good is not None else self._pending
         self.learner.load_state_dict(state)
         self.updates = good_updates
+        del self.losses[good_updates:]
+        self._pending, self._good = None, (state, good_updates)
         self._evaluated_at = None
+        self._rising = 0
         raise TrainingDiverged(
-            f"training diverged at update {failed}: its training loss was {loss}. "
-            f"The weights after update {good_updates} (the last ones with a finite loss) are "
-            "restored. Lower the learning rate (e.g. by a factor of 10) and continue.")
+            f"training diverged at update {failed}: {problem}. The weights after update "
+            f"{good_updates} (the last ones vouched for by an acceptable loss) are restored. "
+            "Lower the learning rate (e.g. by a factor of 10) and continue.")
 
     def run(self, max_updates: int | None = None, max_seconds: float | None = None,
             target: float | None = None,
@@ -337,7 +268,8 @@ class Trainer:
         while True:
             chunk = self.eval_every if stop_updates is None \
                 else min(self.eval_every, stop_updates - self.updates)
-            last = self.advance(chunk)
+            last = self.advance(chunk, None if stop_seconds is None
+                                else max(stop_seconds - self.elapsed, 0.0))
             if progress is not None:
                 progress(last)
             value = last.metrics["metric"]
@@ -349,10 +281,11 @@ class Trainer:
                 return last
 
     def curves(self) -> dict[str, np.ndarray]:
-        """The history as arrays for plotting: updates, epochs, train_loss, elapsed, each metric."""
+        """The history as arrays for plotting: updates, epochs, train_loss, elapsed, seen and
+        every metric, one entry per evaluation."""
         names = sorted({name for p in self.history for name in p.metrics})
         curves = {field: np.array([getattr(p, field) for p in self.history], dtype=np.float64)
-                  for field in ("updates", "epochs", "train_loss", "elapsed")}
+                  for field in ("updates", "epochs", "train_loss", "elapsed", "seen")}
         curves.update({name: np.array([p.metrics.get(name, np.nan) for p in self.history],
                                       dtype=np.float64) for name in names})
         return curves

@@ -1,5 +1,6 @@
 """Trainer and ReadoutLearner: the one training loop, divergence, determinism, memory capacity."""
 import dataclasses
+import time
 
 import numpy as np
 import pytest
@@ -9,7 +10,8 @@ from fsm_engine.bank import MachineBank
 from fsm_engine.errors import FSMError, TaskError, TrainingDiverged
 from fsm_engine.families import make_bank
 from fsm_engine.readout import Readout
-from fsm_engine.training import ReadoutLearner, Trainer
+from fsm_engine.readout_learner import ReadoutLearner
+from fsm_engine.training import Trainer
 
 
 def shift_register_bank(lengths, output_features=True):
@@ -53,6 +55,7 @@ class StepLearner:
         self.updates_per_epoch, self.n_parameters = 4, 1
         self.weight = np.zeros(1)
         self.calls = 0
+        self.seen, self.seen_unit = 0.0, "steps"
 
     @property
     def finished(self):
@@ -61,6 +64,7 @@ class StepLearner:
     def update(self):
         loss = self.losses[self.calls]
         self.calls += 1
+        self.seen += 10
         self.weight = self.weight + 1.0
         return loss
 
@@ -136,13 +140,56 @@ def test_gd_with_a_huge_learning_rate_diverges_and_gets_its_last_good_weights_ba
             trainer.advance(1)
             weights.append(trainer.learner.state_dict())
     failed = len(weights)                               # the update that failed, 1-based
-    assert failed >= 3 and f"update {failed}" in str(caught.value)
+    assert f"update {failed}" in str(caught.value)
     assert "learning rate" in str(caught.value)
-    restored = trainer.learner.state_dict()
-    assert np.array_equal(restored["coef"], weights[failed - 2]["coef"])
-    assert np.array_equal(restored["intercept"], weights[failed - 2]["intercept"])
-    assert trainer.updates == failed - 2
+    restored, good = trainer.learner.state_dict(), trainer.updates
+    assert good < failed - 1 and f"after update {good}" in str(caught.value)
+    assert np.array_equal(restored["coef"], weights[good]["coef"])
+    assert np.array_equal(restored["intercept"], weights[good]["intercept"])
+    assert trainer.losses == trainer.losses[:good] and len(trainer.losses) == good
     assert np.isfinite(trainer.learner.outputs()).all()
+
+
+def test_a_finite_loss_that_explodes_stops_training(recall_task):
+    trainer = Trainer(StepLearner(recall_task, [1.0, 0.5, 0.6, 5e3, 0.1]))
+    with pytest.raises(TrainingDiverged, match="update 4: its training loss 5000 exploded"):
+        trainer.advance(5)
+    # restored: the last snapshot vouched for (snapshots of a tiny learner are spaced out)
+    assert trainer.updates <= 3 and trainer.learner.weight.tolist() == [trainer.updates]
+
+
+def test_a_loss_rising_for_many_updates_in_a_row_stops_training(recall_task):
+    from fsm_engine.training import RISING_UPDATES
+
+    losses = 1.0 + 0.001 * np.arange(RISING_UPDATES + 5)     # slowly, never 1000x
+    trainer = Trainer(StepLearner(recall_task, losses))
+    with pytest.raises(TrainingDiverged, match=f"rose for {RISING_UPDATES} updates in a row"):
+        trainer.advance(len(losses))
+
+
+class SlowSnapshotLearner(StepLearner):
+    """A StepLearner whose state_dict is slow, like a large model's weights copied."""
+
+    snapshots = 0
+
+    def state_dict(self):
+        self.snapshots += 1
+        time.sleep(0.01)
+        return super().state_dict()
+
+
+def test_snapshots_are_taken_rarely_when_they_cost_more_than_updates(recall_task):
+    learner = SlowSnapshotLearner(recall_task, [1.0] * 300)
+    trainer = Trainer(learner, eval_every=1000)
+    trainer.advance(300)
+    assert trainer.updates == 300
+    assert learner.snapshots < 30 and trainer.snapshot_every > 10
+
+
+def test_trainer_records_sequences_seen_in_its_curves(recall_task):
+    trainer = Trainer(StepLearner(recall_task, [1.0] * 6), eval_every=2)
+    trainer.run(max_updates=6)
+    assert trainer.curves()["seen"].tolist() == [20.0, 40.0, 60.0]
 
 
 def run_adam(random_state):
