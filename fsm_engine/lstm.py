@@ -385,16 +385,21 @@ class LSTM:
             c = cs[t]                                    # f * c + i * g
             np.tanh(c, out=tanh_cs[t])
             h = np.multiply(z[:, 3 * H:], tanh_cs[t], out=hs[t])   # o * tanh(c)
-        # the state each step started from (after its reset), for the backward pass
-        h_prev = self._buffer(f"h_prev{layer}", (T, B, H))
-        c_prev = self._buffer(f"c_prev{layer}", (T, B, H))
+        # for the backward pass: what each step read, [x, h_prev, 1] (the 1 multiplies the
+        # bias), and its c_prev; h_prev and c_prev are the state the step started from
+        n_in = inputs.shape[2]
+        step_in = self._buffer(f"step_in{layer}", (T, B, n_in + H + 1))
+        step_in[..., :n_in] = inputs
+        h_prev = step_in[..., n_in:n_in + H]
         h_prev[0], h_prev[1:] = h_start, hs[:-1]
+        step_in[..., -1] = 1
+        c_prev = self._buffer(f"c_prev{layer}", (T, B, H))
         c_prev[0], c_prev[1:] = c_start, cs[:-1]
         if keep is not None:
             h_prev *= keep
             c_prev *= keep
-        return {"inputs": inputs, "keep": keep, "acts": acts, "cs": cs, "tanh_cs": tanh_cs,
-                "hs": hs, "h_prev": h_prev, "c_prev": c_prev}
+        return {"keep": keep, "acts": acts, "cs": cs, "tanh_cs": tanh_cs, "hs": hs,
+                "step_in": step_in, "c_prev": c_prev}
 
     # ------------------------------------------------------------------ backward
     def _backward(self, d_outputs, caches):
@@ -427,12 +432,13 @@ class LSTM:
             if keep is not None:                        # a reset cuts the gradient
                 d_h_next *= keep[t]
                 d_c *= keep[t]
-        d_z_flat = _flat(d_z)                           # [T*B, 4H]
-        d_bias = d_z_flat.sum(axis=0)                   # [4H]
-        grads = {f"weight_ih_l{layer}": d_z_flat.T @ _flat(cache["inputs"]),   # [4H, n_in]
-                 f"weight_hh_l{layer}": d_z_flat.T @ _flat(cache["h_prev"]),   # [4H, H]
-                 f"bias_ih_l{layer}": d_bias,
-                 f"bias_hh_l{layer}": d_bias.copy()}
+        # all weight gradients in one product over every step: d_z^T [x, h_prev, 1]
+        d_weights = _flat(d_z).T @ _flat(cache["step_in"])   # [4H, n_in + H + 1]
+        n_in = d_weights.shape[1] - H - 1
+        grads = {f"weight_ih_l{layer}": d_weights[:, :n_in].copy(),        # [4H, n_in]
+                 f"weight_hh_l{layer}": d_weights[:, n_in:n_in + H].copy(),  # [4H, H]
+                 f"bias_ih_l{layer}": d_weights[:, -1].copy(),             # [4H]
+                 f"bias_hh_l{layer}": d_weights[:, -1].copy()}
         d_inputs = d_z @ self.params[f"weight_ih_l{layer}"] if layer > 0 else None
         return grads, d_inputs
 
@@ -452,23 +458,23 @@ class LSTM:
 # ---------------------------------------------------------------------------- cell kernels
 # The element-wise part of one step, compiled: one pass over [B, H] instead of a dozen
 # NumPy calls on small arrays, which cost more in call overhead than in arithmetic.
-# Gate k of unit j sits in column k * H + j of acts and d_z (gate order i, f, g, o).
+# Row b of acts (and of d_z) holds the four gates side by side: i, f, g, o, H each.
 
 @njit(cache=True)
 def _cell_forward(acts, c_prev, c):
     """acts [B, 4H] holds tanh of the scaled pre-activations: turns the i, f and o
-    columns into σ = (1 + tanh(z/2)) / 2 in place (g is tanh(z) already) and writes
+    gates into σ = (1 + tanh(z/2)) / 2 in place (g is tanh(z) already) and writes
     the new cell state c = f * c_prev + i * g [B, H]."""
     B, H = c.shape
     half = c.dtype.type(0.5)
     for b in range(B):
+        i, f, g, o = acts[b, :H], acts[b, H:2 * H], acts[b, 2 * H:3 * H], acts[b, 3 * H:]
+        c_prev_b, c_b = c_prev[b], c[b]
         for j in range(H):
-            i = half + half * acts[b, j]
-            f = half + half * acts[b, H + j]
-            acts[b, j] = i
-            acts[b, H + j] = f
-            acts[b, 3 * H + j] = half + half * acts[b, 3 * H + j]
-            c[b, j] = f * c_prev[b, j] + i * acts[b, 2 * H + j]
+            i[j] = half + half * i[j]
+            f[j] = half + half * f[j]
+            o[j] = half + half * o[j]
+            c_b[j] = f[j] * c_prev_b[j] + i[j] * g[j]
 
 
 @njit(cache=True)
@@ -480,18 +486,18 @@ def _cell_backward(d_h_above, d_h_next, d_c, acts, c_prev, tanh_c, d_z):
     B, H = d_c.shape
     one = d_c.dtype.type(1)
     for b in range(B):
+        i, f, g, o = acts[b, :H], acts[b, H:2 * H], acts[b, 2 * H:3 * H], acts[b, 3 * H:]
+        d_i, d_f, d_g, d_o = d_z[b, :H], d_z[b, H:2 * H], d_z[b, 2 * H:3 * H], d_z[b, 3 * H:]
+        d_h_above_b, d_h_next_b, d_c_b = d_h_above[b], d_h_next[b], d_c[b]
+        c_prev_b, tanh_c_b = c_prev[b], tanh_c[b]
         for j in range(H):
-            i, f = acts[b, j], acts[b, H + j]
-            g, o = acts[b, 2 * H + j], acts[b, 3 * H + j]
-            tc = tanh_c[b, j]
-            d_h = d_h_above[b, j] + d_h_next[b, j]
-            d_c_total = d_c[b, j] + d_h * o * (one - tc * tc)   # h = o * tanh(c)
-            d_z[b, j] = d_c_total * g * i * (one - i)
-            d_z[b, H + j] = d_c_total * c_prev[b, j] * f * (one - f)
-            d_z[b, 2 * H + j] = d_c_total * i * (one - g * g)
-            d_z[b, 3 * H + j] = d_h * tc * o * (one - o)
-            d_c[b, j] = d_c_total * f                           # c = f * c_prev + i * g
-
+            d_h = d_h_above_b[j] + d_h_next_b[j]
+            d_c_total = d_c_b[j] + d_h * o[j] * (one - tanh_c_b[j] * tanh_c_b[j])  # h = o tanh(c)
+            d_i[j] = d_c_total * g[j] * i[j] * (one - i[j])      # c = f * c_prev + i * g
+            d_f[j] = d_c_total * c_prev_b[j] * f[j] * (one - f[j])
+            d_g[j] = d_c_total * i[j] * (one - g[j] * g[j])
+            d_o[j] = d_h * tanh_c_b[j] * o[j] * (one - o[j])
+            d_c_b[j] = d_c_total * f[j]
 
 def _flat(a):
     """[T, B, n] -> [T*B, n]."""
