@@ -1,29 +1,10 @@
-"""FSM Network Explorer: the Streamlit entry point (page config, shared sidebar, router).
+"""FSM Network Explorer in a checkout: ``streamlit run streamlit_app.py`` (and Streamlit
+Community Cloud, which runs this file from the repository root).
 
-Run with ``streamlit run streamlit_app.py``.  Each page is one file in
-``explorer/pages``; settings live in ``explorer/settings.py`` and per-session
-state in ``explorer/session.py``.
+A thin shim: the app itself ships inside the package (``explorer/app.py``), so an
+installed wheel runs the same router through ``fsm-explorer app``.  Streamlit executes
+this file on every rerun; the import is cached after the first, :func:`main` runs each time.
 """
-import streamlit as st
+from explorer.app import main
 
-st.set_page_config(page_title="FSM Network Explorer", page_icon=":material/account_tree:",
-                   layout="wide")
-
-PAGES = [
-    st.Page("explorer/pages/machine.py", title="Machine", icon=":material/account_tree:",
-            default=True),
-    st.Page("explorer/pages/network.py", title="Network", icon=":material/hub:"),
-]
-
-page = st.navigation(PAGES)
-
-with st.sidebar:
-    st.markdown("**FSM Network Explorer**")
-    st.caption("Can many small finite-state machines reading one input, with a trained "
-               "linear readout, do the job of an LSTM? Design a machine and build a network "
-               "here; `fsm-explorer compare` measures the answer.")
-    st.markdown("[Moore machines](https://en.wikipedia.org/wiki/Moore_machine) · "
-                "[LSTM](https://en.wikipedia.org/wiki/Long_short-term_memory) · "
-                "[JFLAP](https://www.jflap.org/) (draw a machine, save a .jff, import it here)")
-
-page.run()
+main()

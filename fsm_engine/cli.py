@@ -1,7 +1,7 @@
 """The ``fsm-explorer`` command line: the explorer, machines, training, comparison, benchmarks.
 
     fsm-explorer app                         open the explorer in a browser
-    fsm-explorer machine show|validate|dot|run FILE ...
+    fsm-explorer machine show|validate|dot|run FILE|PRESET ...
     fsm-explorer train --task NAME [-p k=v ...] --machines N --family SPEC ...
     fsm-explorer compare --task NAME [-p k=v ...] ...
     fsm-explorer bench engine|readout|lstm|tasks|compare [options]
@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import FSMError
-from .paths import REPO_ROOT
 
 BENCHMARKS = ("engine", "readout", "lstm", "tasks", "compare")
 
@@ -60,26 +58,33 @@ def _jsonable(value):
 
 # ---------------------------------------------------------------------- app
 def cmd_app(args) -> int:
-    command = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "streamlit_app.py"),
-               *args.streamlit_args]
-    return subprocess.call(command, cwd=REPO_ROOT)
+    from . import launcher
+
+    missing = launcher.missing_app_packages()
+    if missing:
+        raise FSMError(f"the app needs {', '.join(launcher.APP_PACKAGES)}, and "
+                       f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not "
+                       f"installed; install them with: {launcher.INSTALL_APP}")
+    return launcher.launch(args.streamlit_args)
+
+
+def _app_argv(argv: list[str]) -> list[str]:
+    """``app ARGS`` -> ``app -- ARGS``: every argument after ``app`` (``--server.port 8614``
+    too) goes to ``streamlit run``, with or without a ``--`` of the user's own."""
+    if argv[:1] != ["app"] or argv[1:2] in (["-h"], ["--help"]):
+        return argv
+    rest = argv[2:] if argv[1:2] == ["--"] else argv[1:]
+    return ["app", "--", *rest]
 
 
 # ---------------------------------------------------------------------- machine
 def cmd_machine(args) -> int:
-    from . import io
-
-    try:
-        result = io.read_machine_file(args.file, comma_labels=args.comma_labels)
-    except io.AmbiguousLabelError as err:
-        raise FSMError(
-            f"{err}; rerun with --comma-labels split or --comma-labels literal") from None
-    machine = result.machine
-    for note in result.notes:
+    machine, notes = _machine_from_file_or_preset(args.file, args.comma_labels)
+    for note in notes:
         print(f"note: {note}", file=sys.stderr)
     if args.action == "validate":
         _emit({"valid": True, "states": machine.n_states, "symbols": machine.n_symbols,
-               "notes": list(result.notes)}, args.json,
+               "notes": list(notes)}, args.json,
               f"{args.file}: valid ({machine.n_states} states, "
               f"alphabet {' '.join(machine.alphabet)})")
     elif args.action == "show":
@@ -103,6 +108,25 @@ def cmd_machine(args) -> int:
             for r in rows)
         _emit(rows, args.json, text)
     return 0
+
+
+def _machine_from_file_or_preset(name: str, comma_labels: str):
+    """``(machine, notes)`` from a machine file, or from a preset of that name when no such
+    file exists (a file wins)."""
+    from . import io, presets
+
+    if not Path(name).exists() and Path(name).suffix.lower() not in (".json", ".jff"):
+        known = presets.names()
+        if name not in known:
+            raise FSMError(f"{name!r} is neither a machine file nor a preset; "
+                           f"presets are {', '.join(known)}")
+        return presets.load(name), ()
+    try:
+        result = io.read_machine_file(name, comma_labels=comma_labels)
+    except io.AmbiguousLabelError as err:
+        raise FSMError(
+            f"{err}; rerun with --comma-labels split or --comma-labels literal") from None
+    return result.machine, result.notes
 
 
 def _machine_text(machine, info: dict) -> str:
@@ -221,14 +245,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fsm-explorer", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    app = sub.add_parser("app", help="open the explorer in a browser (streamlit run)")
-    app.add_argument("streamlit_args", nargs=argparse.REMAINDER, help="passed to streamlit run")
+    app = sub.add_parser("app", help="open the explorer in a browser (streamlit run)",
+                         description="Run the explorer (Streamlit) and open it in a browser. "
+                                     "Every argument is passed to streamlit run, e.g. "
+                                     "fsm-explorer app --server.port 8614; "
+                                     "--server.headless true opens no browser.")
+    app.add_argument("streamlit_args", nargs="*", metavar="STREAMLIT_OPTION",
+                     help="passed to streamlit run")
     app.set_defaults(func=cmd_app)
 
     machine = sub.add_parser("machine",
                              help="show, validate, draw or run a machine file (.json, .jff)")
     machine.add_argument("action", choices=("show", "validate", "dot", "run"))
-    machine.add_argument("file")
+    machine.add_argument("file", help="a machine file (.json, .jff) or a preset name, "
+                                      "e.g. ends_in_ab (a file of that name wins)")
     machine.add_argument("input", nargs="?", default="",
                          help="input symbols (dot: light the state reached)")
     machine.add_argument("--comma-labels", choices=("error", "split", "literal"), default="error",
@@ -261,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = _app_argv(sys.argv[1:] if argv is None else list(argv))
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -14,16 +14,27 @@ import json
 
 from .errors import FSMError
 from .machine import Machine
-from .paths import ASSETS
+from .paths import ASSETS, MissingDataError, require
 
-#: where the preset files live: ``assets/machines`` under the repository root
+#: where the preset files live: ``machines/`` in the shipped data (see :mod:`.paths`)
 PRESET_DIR = ASSETS / "machines"
+#: what the preset files are called in error messages
+WHAT = "the preset machines (assets/machines/*.json)"
 
 
 def names() -> list[str]:
     """The preset names (file stems): hand-written classics first, then family examples,
-    each group in alphabetical order."""
-    stems = sorted(path.stem for path in PRESET_DIR.glob("*.json"))
+    each group in alphabetical order.
+
+    Raises
+    ------
+    MissingDataError
+        When the preset folder is missing or holds no preset (never an empty list).
+    """
+    stems = sorted(entry.name.removesuffix(".json") for entry in require(PRESET_DIR, WHAT).iterdir()
+                   if entry.name.endswith(".json") and entry.is_file())
+    if not stems:
+        raise MissingDataError(f"{WHAT} are missing: the folder {PRESET_DIR} holds no .json file")
     return sorted(stems, key=lambda stem: "generated" in _read(stem))
 
 
@@ -59,4 +70,4 @@ def _check_name(name: str) -> str:
 
 
 def _read(stem: str) -> dict:
-    return json.loads((PRESET_DIR / f"{stem}.json").read_text(encoding="utf-8"))
+    return json.loads(PRESET_DIR.joinpath(f"{stem}.json").read_text(encoding="utf-8"))

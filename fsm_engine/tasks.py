@@ -877,15 +877,17 @@ MIN_TEXT_CHARS = 20
 
 @functools.cache
 def _shakespeare() -> str:
-    """The shipped corpus: the plays of ``SHAKESPEARE_PLAYS``, joined by a blank line."""
+    """The shipped corpus: the plays of ``SHAKESPEARE_PLAYS``, joined by a blank line (read from
+    the shipped data wherever the package runs from: see :mod:`.paths`)."""
     folder = ASSETS / "text" / "shakespeare"
     plays = []
     for play in SHAKESPEARE_PLAYS:
         path = folder / f"{play}.txt"
         if not path.is_file():
-            raise TaskError(f"text: the Shakespeare corpus asset is missing: {path} "
-                            "(it ships in assets/text/shakespeare/ next to fsm_engine/; "
-                            "restore it from the repository)")
+            raise TaskError(f"text: the Shakespeare corpus is missing: there is no file {path} "
+                            "(it ships as package data from assets/text/shakespeare/; reinstall "
+                            "fsm-network-explorer, or in a checkout restore assets/ from the "
+                            "repository)")
         plays.append(path.read_text(encoding="utf-8"))
     return "\n".join(plays)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..paths import REPO_ROOT
+from ..paths import results_dir
 
 
 def aggregate(results: list[dict]) -> dict:
@@ -47,7 +47,7 @@ def parser(description: str, default_out: str) -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--only", help="comma-separated task names")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    p.add_argument("--out", default=str(REPO_ROOT / "results" / default_out),
+    p.add_argument("--out", default=str(results_dir() / default_out),
                    help=f"write OUT.md and OUT.json (default results/{default_out})")
     return p
 
