@@ -2,8 +2,9 @@
 
     fsm-explorer app                         open the explorer in a browser
     fsm-explorer machine show|validate|dot|run FILE|PRESET ...
-    fsm-explorer train --task NAME [-p k=v ...] --machines N --family SPEC ...
-    fsm-explorer compare --task NAME [-p k=v ...] ...
+    fsm-explorer train --task NAME [-p k=v ...] [--model fsm|esn|lstm] [-P name=v ...]
+    fsm-explorer compare --task NAME [-p k=v ...] [--models fsm,esn,lstm] [-P model.name=v ...]
+    fsm-explorer models                      the registry models and their parameters
     fsm-explorer bench engine|readout|lstm|tasks|compare [options]
 
 Every command that produces results accepts ``--json``.  Bad input exits with
@@ -24,24 +25,6 @@ BENCHMARKS = ("engine", "readout", "lstm", "tasks", "compare")
 
 
 # ---------------------------------------------------------------------- helpers
-def parse_task_params(pairs: list[str]) -> dict:
-    """``["k=3", "tau=0.5", "corpus=fsm"]`` -> ``{"k": 3, "tau": 0.5, "corpus": "fsm"}``."""
-    params: dict = {}
-    for pair in pairs or []:
-        name, sep, raw = pair.partition("=")
-        if not sep or not name:
-            raise FSMError(f"task parameter {pair!r} is not of the form name=value")
-        for convert in (int, float):
-            try:
-                params[name] = convert(raw)
-                break
-            except ValueError:
-                continue
-        else:
-            params[name] = raw
-    return params
-
-
 def _emit(result, as_json: bool, text: str) -> None:
     print(json.dumps(result, indent=2, default=_jsonable) if as_json else text)
 
@@ -154,49 +137,61 @@ def _add_task_args(parser) -> None:
                         help="task parameter, repeatable (e.g. -p k=3 -p m=4)")
     parser.add_argument("--text-file", metavar="PATH",
                         help="your own UTF-8 text for the 'text' task (size-capped)")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
-def _add_fsm_args(parser) -> None:
-    parser.add_argument("--machines", type=int, default=1000, help="number of machines N")
-    parser.add_argument("--family", default="random", help="mix, e.g. 'random:0.7,delay_line:0.3'")
-    parser.add_argument("--states", type=int, default=8,
-                        help="states per random/permutation machine")
-    parser.add_argument("--stay", type=float, default=0.0, help="random family's stay probability")
-    parser.add_argument("--k", type=int, default=2, help="delay-line length")
-    parser.add_argument("--modulus", type=int, default=3, help="counter modulus")
-    parser.add_argument("--features", choices=("output", "state"), default="state")
-    parser.add_argument("--loss", choices=("mse", "softmax"), default=None,
-                        help="default: softmax for class targets, mse for real targets")
-    parser.add_argument("--solver", choices=("gd", "adam", "ridge"), default="ridge")
-    parser.add_argument("--lr", type=float, default=None, help="learning rate (gd/adam)")
-    parser.add_argument("--l2", type=float, default=None, help="L2 penalty")
-    parser.add_argument("--no-recurrence", action="store_true",
-                        help="ablation: every machine is reset at every step")
+def _add_model_args(parser, one_model: bool) -> None:
+    from . import models
+
+    which = "MODEL.NAME=VALUE" if not one_model else "NAME=VALUE"
+    parser.add_argument("-P", "--model-param", action="append", default=[], metavar=which,
+                        help="model parameter, repeatable (e.g. -P fsm.n_machines=500 "
+                             "-P lstm.n_hidden=128); the parameters of each model are listed "
+                             "by 'fsm-explorer models'" + (
+                                 "; the 'MODEL.' prefix may be left out" if one_model else ""))
+    parser.add_argument("--seconds", type=float, default=None if one_model else 60.0,
+                        help="wall-clock budget in seconds for the whole command (training stops "
+                             "early when the task is solved)")
+    if one_model:
+        parser.add_argument("--model", default="fsm", choices=models.names(),
+                            help="the registry model to train (default fsm: the question's model)")
+        parser.add_argument("--seed", type=int, default=0, help="seed of the task and the model")
+    else:
+        parser.add_argument("--models", default=",".join(models.names()),
+                            help="comma-separated registry models (default: all)")
+        parser.add_argument("--seeds", type=int, default=1, help="seeds 0..K-1 (default 1)")
 
 
 @contextmanager
-def _progress_bar(desc: str):
-    """A progress callback for Trainer.run drawing a bar on a terminal's stderr."""
+def _progress_bar(desc: str, total=None, unit: str = "upd"):
+    """A tqdm bar on a terminal's stderr (silent elsewhere), yielded for the caller to update."""
     from tqdm import tqdm
 
-    with tqdm(desc=desc, unit="upd", file=sys.stderr, leave=False,
+    with tqdm(desc=desc, total=total, unit=unit, file=sys.stderr, leave=False,
               disable=not sys.stderr.isatty()) as bar:
-        def report(progress) -> None:
-            bar.update(progress.updates - bar.n)
-            bar.set_postfix(metric=f"{progress.metrics.get('metric', float('nan')):.4g}",
-                            loss=f"{progress.train_loss:.4g}")
-        yield report
+        yield bar
+
+
+def _show_training(bar):
+    """A Trainer progress callback that moves ``bar`` to the update count."""
+    def report(progress) -> None:
+        bar.update(progress.updates - bar.n)
+        bar.set_postfix(metric=f"{progress.metrics.get('metric', float('nan')):.4g}",
+                        loss=f"{progress.train_loss:.4g}")
+    return report
 
 
 def task_params_from_args(args) -> dict:
-    """The task's keyword parameters: ``-p name=value`` pairs plus ``--text-file``."""
+    """The task's keyword parameters: ``-p name=value`` pairs (parsed with the task's table)
+    plus ``--text-file``."""
     from . import tasks
+    from .errors import TaskError
+    from .params import parse_values, split_pairs
 
-    params = parse_task_params(args.param)
-    if "seed" in params:
+    raw = split_pairs(args.param, "task parameter")
+    if "seed" in raw:
         raise FSMError("give the seed with --seed, not -p seed=...")
+    params = parse_values(args.task, tasks.params(args.task), raw, TaskError)
     if args.text_file:
         path = Path(args.text_file)
         if path.stat().st_size > tasks.MAX_TEXT_BYTES:
@@ -206,32 +201,77 @@ def task_params_from_args(args) -> dict:
     return params
 
 
+def model_params_from_args(pairs: list[str], model_names: list[str],
+                           default_model: str | None = None) -> dict[str, dict]:
+    """``-P MODEL.NAME=VALUE`` pairs -> ``{model: {name: value}}``, parsed with each model's
+    table; with ``default_model`` a pair may leave out ``MODEL.``."""
+    from . import models
+    from .params import split_pairs
+
+    raw: dict[str, dict[str, str]] = {name: {} for name in model_names}
+    for key, value in split_pairs(pairs, "model parameter").items():
+        model, dot, name = key.rpartition(".")
+        if not dot:
+            if default_model is None:
+                raise FSMError(f"model parameter {key!r} must name its model, e.g. "
+                               f"-P fsm.{key}={value}")
+            model = default_model
+        if model not in raw:
+            raise FSMError(f"-P {key}={value} is for model {model!r}, which is not among the "
+                           f"models run here ({', '.join(model_names)})")
+        raw[model][name] = value
+    return {model: models.parse_params(model, values) for model, values in raw.items()}
+
+
 def cmd_train(args) -> int:
-    from .experiments import fsm_spec_from_args, train_fsm
+    from .experiments import format_runs, run
 
     task_params = task_params_from_args(args)
-    with _progress_bar("training") as report:
-        result = train_fsm(args.task, task_params, fsm_spec_from_args(args), seed=args.seed,
-                           max_updates=args.updates, max_seconds=args.seconds, progress=report)
-    _emit(result, args.json, _result_text([result]))
+    params = model_params_from_args(args.model_param, [args.model], args.model)[args.model]
+    with _progress_bar(f"training {args.model}") as bar:
+        row = run(args.task, args.model, params, args.seed, task_params=task_params,
+                  max_seconds=args.seconds, max_updates=args.updates,
+                  stop_at_success=not args.no_early_stop, progress=_show_training(bar))
+    _emit(row, args.json, format_runs([row]))
     return 0
 
 
 def cmd_compare(args) -> int:
-    from .experiments import compare, fsm_spec_from_args, lstm_spec_from_args
+    from . import models
+    from .experiments import compare, format_summary, summarise
 
+    names = [name.strip() for name in args.models.split(",") if name.strip()]
+    for name in names:
+        models.get(name)
+    if not names:
+        raise FSMError("--models is empty; name at least one of " + ", ".join(models.names()))
+    if args.seeds < 1:
+        raise FSMError(f"--seeds must be at least 1, got {args.seeds}")
     task_params = task_params_from_args(args)
-    with _progress_bar("training") as report:
-        rows = compare(args.task, task_params, fsm_spec_from_args(args), lstm_spec_from_args(args),
-                       seed=args.seed, max_seconds=args.seconds, progress=report)
-    _emit(rows, args.json, _result_text(rows))
+    params = model_params_from_args(args.model_param, names)
+    with _progress_bar("runs", total=len(names) * args.seeds, unit="run") as bar:
+        rows = compare(args.task, task_params, [(name, params[name]) for name in names],
+                       seeds=range(args.seeds), seconds=args.seconds,
+                       progress=lambda row: (bar.update(1), bar.set_postfix(
+                           model=row["model"], metric=f"{row['metric']:.4g}")))
+    summary = summarise(rows)
+    _emit({"rows": summary, "runs": rows}, args.json, format_summary(summary))
     return 0
 
 
-def _result_text(rows) -> str:
-    from .experiments import format_results
+def cmd_models(args) -> int:
+    from . import models
 
-    return format_results(rows)
+    listing = {name: {"label": model.label, "summary": model.summary,
+                      "params": {p.name: p.as_dict() for p in model.params}}
+               for name, model in models.MODELS.items()}
+    lines = []
+    for name, model in models.MODELS.items():
+        lines += [f"{name}: {model.label} — {model.summary}"]
+        lines += [f"    {p.name} = {p.default!r}  ({p.describe_range()}) {p.help}"
+                  for p in model.params]
+    _emit(listing, args.json, "\n".join(lines))
+    return 0
 
 
 # ---------------------------------------------------------------------- bench
@@ -267,21 +307,23 @@ def build_parser() -> argparse.ArgumentParser:
     machine.add_argument("--json", action="store_true")
     machine.set_defaults(func=cmd_machine)
 
-    train = sub.add_parser("train", help="train an FSM network's readout on a task")
+    train = sub.add_parser("train", help="train one registry model (fsm, esn, lstm) on a task")
     _add_task_args(train)
-    _add_fsm_args(train)
+    _add_model_args(train, one_model=True)
     train.add_argument("--updates", type=int, default=None, help="max parameter updates")
-    train.add_argument("--seconds", type=float, default=None, help="max training seconds")
+    train.add_argument("--no-early-stop", action="store_true",
+                       help="keep training after the task is solved")
     train.set_defaults(func=cmd_train)
 
-    comp = sub.add_parser("compare", help="train an FSM network and the NumPy LSTM on one task")
+    comp = sub.add_parser("compare", help="train several registry models on one task, "
+                                          "over seeds, within one time budget")
     _add_task_args(comp)
-    _add_fsm_args(comp)
-    comp.add_argument("--hidden", type=int, default=64, help="LSTM hidden units")
-    comp.add_argument("--layers", type=int, default=1, help="LSTM layers")
-    comp.add_argument("--lstm-lr", type=float, default=1e-2)
-    comp.add_argument("--seconds", type=float, default=60.0, help="training-time budget per model")
+    _add_model_args(comp, one_model=False)
     comp.set_defaults(func=cmd_compare)
+
+    listing = sub.add_parser("models", help="list the registry models and their parameters")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_models)
 
     bench = sub.add_parser("bench", help="run a benchmark (same code as bench/*.py)")
     bench.add_argument("name", choices=BENCHMARKS)

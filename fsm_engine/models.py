@@ -119,7 +119,7 @@ def _readout_label(values: dict) -> str:
         solver = "squared error, plain GD"
     elif values["loss"] is not None:
         solver = f"{values['loss']}, {solver}"
-    return solver + (f", L2={values['l2']:g}" if values["l2"] else "")
+    return solver + (f", L2={values['l2']:g}" if values["l2"] is not None else "")
 
 
 # ---------------------------------------------------------------------- fsm
@@ -147,7 +147,7 @@ register(Model(
     summary="N finite-state machines read the input; a linear readout of their outputs or "
             "one-hot states is trained (the question's model).",
     params=(
-        Param("n_machines", "int", 1000, "number of machines N", 1, MAX_MACHINES,
+        Param("n_machines", "int", 500, "number of machines N", 1, MAX_MACHINES,
               label="machines N"),
         Param("family", "text", "random", "the family mix, e.g. 'random' or "
               "'random:0.7,delay_line:0.3' (families: " + ", ".join(families.FAMILIES) + ")",

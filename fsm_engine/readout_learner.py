@@ -27,6 +27,8 @@ from .tasks import CLASSIFICATION, Task
 
 #: the learning rate Adam uses when none is given (scale-free, unlike plain GD's)
 ADAM_LR = 0.01
+#: the L2 penalty a ridge solve uses when none is given
+RIDGE_L2 = 1e-6
 
 READOUT_PARAMS = (
     Param("loss", "choice", None, "the readout's loss: squared error (the question's rule) or "
@@ -39,8 +41,9 @@ READOUT_PARAMS = (
     Param("lr", "float", None, "learning rate of 'gd' and 'adam'; automatic: for 'gd' the "
           "largest step that cannot diverge (half of 1/λ_max of the features' Gram matrix), "
           f"for 'adam' {ADAM_LR}", 1e-12, 10.0, log=True, optional=True, label="learning rate"),
-    Param("l2", "float", 0.0, "L2 penalty on the weights (not on the bias)", 0.0, 1e6,
-          label="L2 penalty"),
+    Param("l2", "float", None, "L2 penalty on the weights (not on the bias); automatic: "
+          f"{RIDGE_L2:g} for 'ridge' (keeps the solve well-posed), 0 for 'gd' and 'adam'",
+          0.0, 1e6, optional=True, label="L2 penalty"),
     Param("batch_size", "int", 256, "training steps per Adam update", 1, 1_000_000,
           label="batch size", advanced=True),
 )
@@ -78,7 +81,8 @@ class ReadoutLearner:
     loss : ``"softmax"`` or ``"mse"``; None: softmax for classification tasks,
         mse for regression.  ``"mse"`` on a classification task regresses the
         one-hot code of the class (the original question's squared error).
-    solver, l2, batch_size, random_state : as :class:`Readout`.
+    solver, batch_size, random_state : as :class:`Readout`.
+    l2 : as :class:`Readout`; None picks ``RIDGE_L2`` for ``"ridge"`` and 0 otherwise.
     lr : the learning rate; None picks :func:`~fsm_engine.readout.safe_learning_rate`
         for ``"gd"`` and ``ADAM_LR`` for ``"adam"``.  ``self.lr`` holds the value used.
     recurrence : False is the no-recurrence ablation: every step is a reset, so the
@@ -99,7 +103,7 @@ class ReadoutLearner:
 
     def __init__(self, task: Task, source: FeatureSource, features: str = "output",
                  loss: str | None = None, solver: str = "gd", lr: float | None = None,
-                 l2: float = 0.0, batch_size: int = 256, random_state: int = 0,
+                 l2: float | None = 0.0, batch_size: int = 256, random_state: int = 0,
                  recurrence: bool = True, max_bytes: int = DEFAULT_MAX_BYTES):
         if features not in source.feature_kinds:
             raise FSMError(f"features must be one of {source.feature_kinds} for this "
@@ -137,6 +141,8 @@ class ReadoutLearner:
             # rule applied to symbols); outputs() are then per-class scores as for softmax
             self._train_targets = np.eye(task.n_outputs)[self._train_targets]   # [T_train, K]
         self._n_classes = task.n_outputs if loss == "softmax" else None
+        if l2 is None:
+            l2 = RIDGE_L2 if solver == "ridge" else 0.0
         if lr is None:
             lr = (safe_learning_rate(self._train_features, loss, l2, random_state=random_state)
                   if solver == "gd" else ADAM_LR)

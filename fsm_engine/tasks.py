@@ -25,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.signal import lfilter
 
 from .errors import TaskError
 from .params import Param
@@ -261,6 +260,11 @@ def _replace_held_out_messages(task: Task, fields: dict, seed: int) -> None:
     while (clash := np.isin(messages @ weights, held_out_ids)).any():
         messages[clash] = rng.integers(0, n_letters, (int(clash.sum()), messages.shape[1]))
     fields.update(_bit_memory(messages, task.params["T0"], n_letters))
+
+
+def params(name: str) -> tuple[Param, ...]:
+    """The parameter table of task ``name`` (``seed`` last); TaskError for an unknown task."""
+    return _spec(name).params
 
 
 def decode_text(data: bytes) -> str:
@@ -1105,6 +1109,8 @@ def _mackey_glass(rng, n_samples: int) -> np.ndarray:
     ``x[i+1] = e x[i] + drive[i]`` is a first-order linear filter (``lfilter``).
     Returns float [n_samples].
     """
+    from scipy.signal import lfilter  # imported here: scipy.signal takes a second to load
+
     h, delay, per_sample, washout = 0.1, 170, 10, 500
     decay = math.exp(-0.1 * h)
     gain = (1.0 - decay) / 0.1

@@ -1,10 +1,10 @@
 """The fsm-explorer command line, run as a user would (in-process through ``main``)."""
 import json
+import time
 
 import pytest
 
 from fsm_engine import cli, presets
-from fsm_engine.errors import FSMError
 
 
 @pytest.fixture
@@ -74,52 +74,109 @@ def test_comma_label_jflap_needs_a_choice_then_loads(capsys, tmp_path):
     assert code == 0 and "alphabet a b" in out
 
 
-def test_parse_task_params_converts_numbers_and_keeps_words():
-    assert (cli.parse_task_params(["k=3", "tau=0.5", "corpus=fsm"])
-            == {"k": 3, "tau": 0.5, "corpus": "fsm"})
-    with pytest.raises(FSMError, match="name=value"):
-        cli.parse_task_params(["k3"])
+def test_task_parameters_are_parsed_with_the_task_table(capsys):
+    code, out, _ = run(capsys, "train", "--task", "text", "-p", "corpus=fsm", "-p", "T=1_000",
+                       "-p", "test_fraction=0.2", "-P", "n_machines=3", "--json")
+    result = json.loads(out)
+    assert code == 0
+    assert result["task_params"]["corpus"] == "fsm" and result["task_params"]["T"] == 1000
+    code, _, err = run(capsys, "train", "--task", "text", "-p", "T=many")
+    assert code == 2 and "T='many' is not a number" in err
+    code, _, err = run(capsys, "train", "--task", "text", "-p", "k3")
+    assert code == 2 and "name=value" in err
 
 
 def test_train_solves_delayed_recall_with_a_delay_line_bank(capsys):
     code, out, _ = run(capsys, "train", "--task", "delayed_recall", "-p", "k=2", "-p", "m=3",
-                       "-p", "T=1500", "--machines", "1", "--family", "delay_line", "--k", "3",
-                       "--l2", "1e-3", "--json")
+                       "-p", "T=1500", "-P", "n_machines=1", "-P", "family=delay_line",
+                       "-P", "fsm.k=3", "-P", "l2=1e-3", "--json")
     result = json.loads(out)
     assert code == 0
     assert result["metric_name"] == "accuracy" and result["metric"] == 1.0 and result["solved"]
     assert result["chance"] == pytest.approx(1 / 3)
+    assert result["model"] == "fsm" and result["params"]["k"] == 3
 
 
 def test_train_with_a_bad_task_parameter_exits_2(capsys):
-    code, _, err = run(capsys, "train", "--task", "delayed_recall", "-p", "k=-4",
-                       "--machines", "10")
-    assert code == 2 and "k" in err
+    code, _, err = run(capsys, "train", "--task", "delayed_recall", "-p", "k=-4")
+    assert code == 2 and "k=-4" in err
+
+
+def test_train_with_a_bad_model_parameter_exits_2_naming_it(capsys):
+    code, _, err = run(capsys, "train", "--task", "delayed_recall", "-P", "n_units=5")
+    assert code == 2 and "fsm: unknown parameter 'n_units'" in err
+    code, _, err = run(capsys, "train", "--task", "delayed_recall", "--model", "esn",
+                       "-P", "spectral_radius=-1")
+    assert code == 2 and "spectral_radius" in err
+    code, _, err = run(capsys, "compare", "--task", "delayed_recall", "-P", "n_units=5")
+    assert code == 2 and "must name its model" in err
 
 
 def test_train_with_plain_gd_reports_divergence_clearly(capsys):
-    code, _, err = run(capsys, "train", "--task", "adding", "--machines", "200", "--features",
-                       "output", "--solver", "gd", "--lr", "10", "--updates", "20")
+    code, _, err = run(capsys, "train", "--task", "adding", "-P", "n_machines=200",
+                       "-P", "features=output", "-P", "solver=gd", "-P", "lr=10",
+                       "--updates", "20")
     assert code == 2 and "learning rate" in err
 
 
-def test_compare_trains_both_models_on_the_same_task(capsys):
+def test_the_questions_model_trains_without_diverging_by_default(capsys):
+    # plain GD on the machines' outputs, squared error: the safe step size is the default
+    code, out, _ = run(capsys, "train", "--task", "delayed_recall", "-p", "k=1", "-p", "m=2",
+                       "-p", "T=1000", "-P", "n_machines=50", "-P", "features=output",
+                       "-P", "solver=gd", "-P", "loss=mse", "--updates", "30", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["updates"] == 30
+    assert result["curve"]["metric"][-1] > result["chance"]
+
+
+@pytest.mark.parametrize("model", ["fsm", "esn", "lstm"])
+def test_train_trains_any_registry_model(capsys, model):
+    code, out, _ = run(capsys, "train", "--task", "temporal_parity", "-p", "n=1", "-p", "T=600",
+                       "--model", model, "--updates", "3", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["model"] == model
+    assert {"metric", "metric_name", "chance"} <= set(result)
+
+
+def test_compare_trains_every_model_on_the_same_task(capsys):
     code, out, _ = run(capsys, "compare", "--task", "temporal_parity", "-p", "n=1", "-p", "T=600",
-                       "--machines", "50", "--hidden", "8", "--seconds", "3", "--json")
-    rows = json.loads(out)
-    assert code == 0 and len(rows) == 2
-    assert rows[0]["model"].startswith("FSM") and rows[1]["model"].startswith("LSTM")
-    assert all(r["task"] == "temporal_parity" and r["chance"] == 0.5 for r in rows)
-    assert rows[1]["updates"] >= 1 and rows[1]["parameters"] > 0
+                       "-P", "fsm.n_machines=50", "-P", "esn.n_units=50", "-P", "lstm.n_hidden=8",
+                       "--seeds", "2", "--seconds", "6", "--json")
+    result = json.loads(out)
+    rows = result["rows"]
+    assert code == 0 and [r["model"] for r in rows] == ["fsm", "esn", "lstm"]
+    required = {"model", "label", "metric", "mean", "sd", "chance", "successes", "seeds",
+                "seconds", "updates", "sequences", "parameters"}
+    assert all(required <= set(r) for r in rows)
+    assert all(r["metric"] == "accuracy" and r["chance"] == 0.5 and r["seeds"] == 2 for r in rows)
+    assert len(result["runs"]) == 6 and all(run["curve"]["seconds"] for run in result["runs"])
+
+
+def test_compare_respects_its_wall_clock_budget(capsys):
+    started = time.perf_counter()
+    code, out, _ = run(capsys, "compare", "--task", "temporal_order", "--models", "lstm",
+                       "-P", "lstm.n_hidden=16", "--seconds", "3", "--json")
+    spent = time.perf_counter() - started
+    assert code == 0
+    run_row = json.loads(out)["runs"][0]
+    assert not run_row["solved"] and run_row["seconds"] <= 3.0 + 1.5   # one update may overrun
+    assert spent < 60      # generous: the budget plus making the task and evaluating
+
+
+def test_models_lists_every_registry_model_and_its_parameters(capsys):
+    code, out, _ = run(capsys, "models", "--json")
+    listing = json.loads(out)
+    assert code == 0 and set(listing) == {"fsm", "esn", "lstm"}
+    assert listing["esn"]["params"]["spectral_radius"]["default"] == 0.9
 
 
 def test_train_on_your_own_text_file(capsys, tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("the cat sat on the mat. " * 200, encoding="utf-8")
     code, out, _ = run(capsys, "train", "--task", "text", "--text-file", str(corpus),
-                       "-p", "T=3000", "--machines", "1", "--family", "delay_line", "--k", "1",
-                       "--loss", "softmax", "--solver", "adam", "--lr", "0.05", "--updates", "200",
-                       "--json")
+                       "-p", "T=3000", "-P", "n_machines=1", "-P", "family=delay_line",
+                       "-P", "k=1", "-P", "loss=softmax", "-P", "solver=adam", "-P", "lr=0.05",
+                       "--updates", "200", "--no-early-stop", "--json")
     result = json.loads(out)
     assert code == 0 and result["metric_name"] == "bits_per_symbol"
     assert result["metric"] < result["chance"]          # a bigram beats the unigram here
