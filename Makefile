@@ -1,23 +1,30 @@
-# Two commands: `make run` (set up and open the explorer) and `make test` (set up and run every test).
+# Two commands: `make run` (set up and open the explorer) and `make test` (set up, run every test
+# and the linters).  Both work with no terminal input (no prompt anywhere).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+# what the app needs (requirements.txt, the package editable); the test tools on top of it
+APP_STAMP  := $(VENV)/.installed-app
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test setup browser bench clean
+.PHONY: run test lint setup browser bench clean
 
-$(STAMP): pyproject.toml requirements.txt requirements-test.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet -r requirements-test.txt
-	$(PY) -m pip install --quiet --no-deps -e .
-	touch $(STAMP)
+$(APP_STAMP): pyproject.toml setup.py requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
 
-setup: $(STAMP)
+$(TEST_STAMP): $(APP_STAMP) requirements-test.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
 
+setup: $(APP_STAMP)
+
+# Streamlit runs headless (no first-run e-mail prompt); fsm-explorer app prints the local URL and
+# opens a browser itself where there is one.  Streamlit options pass through: make run ARGS=...
 run: setup
-	$(VENV)/bin/streamlit run streamlit_app.py --server.headless false
+	$(VENV)/bin/fsm-explorer app $(ARGS)
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -25,7 +32,11 @@ browser:
 	  SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
 
-test: setup browser
+# The linters, one line each (config in pyproject.toml).  mypy on fsm_engine joins as a line here.
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+
+test: $(TEST_STAMP) browser lint
 	$(PY) -m pytest -q
 
 bench: setup
@@ -34,4 +45,4 @@ bench: setup
 	$(PY) bench/lstm.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache test-artifacts build
