@@ -143,3 +143,26 @@ def image(table, states, word) -> set[int]:
     for x in word:
         current = {int(table[s][x]) for s in current}
     return current
+
+
+def esn_states(W, W_in, bias, leak, u, resets=None) -> list[list[float]]:
+    """Echo state network states ``[T][N]`` from dense weights, one unit and one sum at a time:
+    ``x_t = (1 - leak) x_{t-1} + leak tanh(W_in u_t + W x_{t-1} + bias)``, ``x = 0`` before
+    step 0 and before every step whose reset flag is set."""
+    n_units = len(bias)
+    x = [0.0] * n_units
+    trace = []
+    for t, inputs in enumerate(u):
+        if resets is not None and resets[t]:
+            x = [0.0] * n_units
+        new = []
+        for i in range(n_units):
+            total = float(bias[i])
+            for k, value in enumerate(inputs):
+                total += float(W_in[i][k]) * float(value)
+            for j in range(n_units):
+                total += float(W[i][j]) * x[j]
+            new.append((1.0 - leak) * x[i] + leak * float(np.tanh(total)))
+        x = new
+        trace.append(list(x))
+    return trace
