@@ -2,7 +2,8 @@
 
 The model is one or more LSTM layers and a linear head, in the spirit of
 Karpathy's min-char-rnn: the forward pass is one visible loop over time, the
-backward pass is the same loop run backwards, and the update is
+backward pass is the same loop run backwards (the element-wise part of a step is
+a small compiled kernel, ``_cell_forward`` / ``_cell_backward``), and the update is
 ``optim.Adam.step(net.params, grads)`` (see ``lstm_learner.py``).
 
 Weights use PyTorch's ``nn.LSTM`` layout and names, so a PyTorch ``state_dict``

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from fsm_engine.benchmarks import lstm as lstm_bench
 from fsm_engine.errors import FSMError
 from fsm_engine.lstm import LSTM, LSTMError, clip_grad_norm
 
@@ -358,3 +359,15 @@ def test_clipping_leaves_small_gradients_alone():
     grads = {"a": np.array([0.3, 0.4])}
     assert clip_grad_norm(grads, 1.0) == pytest.approx(0.5)
     np.testing.assert_array_equal(grads["a"], [0.3, 0.4])
+
+
+# ---------------------------------------------------------------------------- benchmark
+def test_benchmark_times_the_numpy_step_and_explains_a_missing_torch():
+    settings = {"hidden_sizes": (4,), "batch_size": 2, "length": 5, "repeats": 2, "warmup": 1}
+    result = lstm_bench.run(torch_python=None, **settings)
+    assert [set(row) for row in result["rows"]] == [{"n_hidden", "numpy_ms"}]
+    assert "PyTorch not timed" in lstm_bench.format_table(result)
+    with pytest.raises(SystemExit, match="PyTorch process ended early"):
+        lstm_bench.run(torch_python="/bin/false", **settings)
+    with pytest.raises(SystemExit, match="cannot start"):
+        lstm_bench.run(torch_python="/no/such/python", **settings)

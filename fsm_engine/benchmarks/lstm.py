@@ -103,10 +103,9 @@ def format_table(result: dict) -> str:
         if has_torch:
             line += f" {row['torch_ms']:>10.2f} {row['ratio']:>7.2f}"
         lines.append(line)
-    torch_note = (f"torch {result['torch_version']}, 1 thread" if has_torch
-                  else "PyTorch not timed (give --torch-python)")
-    lines.append(f"numpy BLAS threads: {result['threads']['numpy_blas']}; {torch_note}; "
-                 "ratio = numpy / torch")
+    torch_note = (f"torch {result['torch_version']}, 1 thread; ratio = numpy / torch"
+                  if has_torch else "PyTorch not timed (give --torch-python)")
+    lines.append(f"numpy BLAS threads: {result['threads']['numpy_blas']}; {torch_note}")
     return "\n".join(lines)
 
 
@@ -177,9 +176,12 @@ class _TorchWorker:
         self._process.wait()
 
     def _request(self, line: str) -> str:
-        self._process.stdin.write(line + "\n")
-        self._process.stdin.flush()
-        answer = self._process.stdout.readline()
+        try:
+            self._process.stdin.write(line + "\n")
+            self._process.stdin.flush()
+            answer = self._process.stdout.readline()
+        except BrokenPipeError:
+            answer = ""
         if not answer:
             raise SystemExit("the PyTorch process ended early (is torch installed in "
                              "the --torch-python interpreter?); its error is above")
