@@ -21,7 +21,16 @@ from pathlib import Path
 
 from .errors import FSMError
 
-BENCHMARKS = ("engine", "readout", "lstm", "tasks", "compare")
+
+def benchmark_names() -> tuple[str, ...]:
+    """The benchmarks: every module of ``fsm_engine.benchmarks`` (the scripts under bench/)
+    but the helpers they share (listed without importing them: the CLI starts fast)."""
+    import pkgutil
+
+    from . import benchmarks
+
+    return tuple(sorted(info.name for info in pkgutil.iter_modules(benchmarks.__path__)
+                        if info.name not in benchmarks.SHARED))
 
 
 # ---------------------------------------------------------------------- helpers
@@ -326,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(func=cmd_models)
 
     bench = sub.add_parser("bench", help="run a benchmark (same code as bench/*.py)")
-    bench.add_argument("name", choices=BENCHMARKS)
+    bench.add_argument("name", choices=benchmark_names())
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="options of that benchmark")
     bench.set_defaults(func=cmd_bench)
     return parser

@@ -284,11 +284,7 @@ def make_bank(mix, n_machines: int, alphabet, seed: int = 0, *, max_bytes: int |
     cap = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     dtype = state_dtype(max_states)
     n_symbols = len(alphabet)
-    entries = n_symbols * n_machines * max_states
-    # the bank's arrays, plus the int64/float64 temporaries of one chunk being generated
-    temporaries = n_symbols * min(n_machines, BUILD_CHUNK) * max_states * 32
-    check_bytes(entries * dtype.itemsize + n_machines * max_states * 4 + temporaries,
-                "building the bank", cap)
+    check_bytes(_build_bytes(n_machines, n_symbols, max_states), "building the bank", cap)
     rng = np.random.default_rng(seed)
     transitions = np.zeros((n_symbols, n_machines, max_states), dtype=dtype)        # [X, N, S]
     outputs = np.zeros((n_machines, max_states), dtype=np.float32)                 # [N, S]
@@ -307,6 +303,23 @@ def make_bank(mix, n_machines: int, alphabet, seed: int = 0, *, max_bytes: int |
         lo += count
     return MachineBank(alphabet, transitions, outputs, np.zeros(n_machines, dtype=np.int64),
                        n_states_each, max_bytes=cap)
+
+
+def build_bytes(mix, n_machines: int, alphabet, **family_params) -> int:
+    """Bytes :func:`make_bank` needs at its peak for these arguments (checked against its cap)."""
+    values = check_values("make_bank", PARAMS, family_params)
+    counts = _counts(mix, _N_MACHINES.check("make_bank", n_machines))
+    n_symbols = len(_alphabet(alphabet))
+    max_states = max(_family_states(name, n_symbols, values)
+                     for name, count in counts.items() if count)
+    return _build_bytes(n_machines, n_symbols, max_states)
+
+
+def _build_bytes(n_machines: int, n_symbols: int, max_states: int) -> int:
+    # the bank's arrays, plus the int64/float64 temporaries of one chunk being generated
+    table = n_symbols * n_machines * max_states * state_dtype(max_states).itemsize
+    temporaries = n_symbols * min(n_machines, BUILD_CHUNK) * max_states * 32
+    return table + n_machines * max_states * 4 + temporaries
 
 
 def family_labels(mix, n_machines: int) -> np.ndarray:

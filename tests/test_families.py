@@ -289,3 +289,43 @@ def test_oversize_requests_raise_capacity_errors_naming_the_cap():
         families.make_bank("random", 10_000, 32, n_states=1, max_bytes=1_000_000)
     bank = families.make_bank("random", 10, 4, max_bytes=20_000)
     assert bank.max_bytes == 20_000
+
+
+def test_a_million_machines_fit_under_the_default_cap_and_are_checked_before_building():
+    from fsm_engine.bank import DEFAULT_MAX_BYTES
+
+    needed = families.build_bytes("random", 1_000_000, 32, n_states=8)
+    assert 256_000_000 <= needed <= DEFAULT_MAX_BYTES       # the table is 256 MB of uint8
+    with pytest.raises(CapacityError, match="building the bank"):
+        families.make_bank("random", 1_000_000, 32, n_states=8, max_bytes=needed - 1)
+
+
+def test_building_in_chunks_gives_every_machine_of_a_large_bank():
+    count = families.BUILD_CHUNK * 2 + 7
+    bank = families.make_bank({"random": 1, "counter": 1}, count, 3, seed=0, n_states=4)
+    assert bank.n_machines == count and set(np.unique(bank.n_states)) == {3, 4}
+    assert bank.transitions[:, :, :4].max() <= 3
+    tail = families.make_bank({"random": 1, "counter": 1}, count, 3, seed=0, n_states=4)
+    assert np.array_equal(bank.transitions, tail.transitions)      # same seed, same bank
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(n_machines="10"), "n_machines must be a whole number"),
+    (dict(n_machines=1.5), "n_machines must be a whole number"),
+    (dict(n_machines=10**30), "n_machines=1000000000000000000000000000000 is out of range"),
+    (dict(n_states="8"), "n_states must be a whole number"),
+    (dict(n_states=2.5), "n_states must be a whole number"),
+    (dict(seed=-1), "seed=-1 is out of range"),
+    (dict(mix={"random": 1e308, "counter": 1e308}), None),
+    (dict(mix="counter", alphabet=[]), "the alphabet has 0 symbols"),
+    (dict(alphabet=3 * 10**7), "the alphabet size is 30000000"),
+    (dict(colour=3), "unknown parameter 'colour'"),
+])
+def test_bad_make_bank_arguments_get_the_projects_own_error(bad, message):
+    arguments = {"mix": "random", "n_machines": 10, "alphabet": ALPHABET, **bad}
+    if message is None:     # huge but equal fractions are fine: half and half
+        bank = families.make_bank(**arguments)
+        assert sorted(np.unique(bank.n_states, return_counts=True)[1]) == [5, 5]
+        return
+    with pytest.raises(FSMError, match=re.escape(message)):
+        families.make_bank(**arguments)
