@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -150,6 +151,8 @@ def launch(streamlit_args: list[str]) -> int:
     # the user's --server.headless true: no browser; false: Streamlit opens one itself
     wants_browser = "server.headless" not in user_options(streamlit_args)
     server = subprocess.Popen(run)
+    # a SIGTERM for this process (kill PID) stops Streamlit too instead of orphaning it
+    previous = signal.signal(signal.SIGTERM, lambda *_: server.terminate())
     try:
         if wants_browser and _wait_until_up(server, url):
             if _display_available() and _open(url):
@@ -159,6 +162,8 @@ def launch(streamlit_args: list[str]) -> int:
         return server.wait()
     except KeyboardInterrupt:  # the terminal's Ctrl+C reached Streamlit too
         return server.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _open(url: str) -> bool:
