@@ -125,6 +125,7 @@ class Trainer:
     losses : list of the training loss of every update.
     history : list of the :class:`Progress` of every evaluation (without weights).
     snapshot_every : updates between weight snapshots (adapted as training runs).
+    snapshot_seconds : time spent taking snapshots so far (part of ``elapsed``).
     """
 
     def __init__(self, learner: Learner, eval_every: int = 1):
@@ -137,6 +138,7 @@ class Trainer:
         self.losses: list[float] = []
         self.history: list[Progress] = []
         self.snapshot_every = 1
+        self.snapshot_seconds = 0.0
         self._metrics: dict = {}
         self._evaluated_at: int | None = None
         self._train_loss = float("nan")
@@ -206,6 +208,7 @@ class Trainer:
         tick = time.perf_counter()
         self._pending = (self.learner.state_dict(), self.updates)
         self._snapshot_seconds = time.perf_counter() - tick
+        self.snapshot_seconds += self._snapshot_seconds
         if self._update_seconds > 0:
             needed = self._snapshot_seconds / (SNAPSHOT_BUDGET * self._update_seconds)
             self.snapshot_every = int(min(max(1, math.ceil(needed)), 1000))
