@@ -1,6 +1,8 @@
 """The echo state network: its states against a plain-Python reference, its weights, its limits."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -217,3 +219,20 @@ def test_arpack_failure_says_what_to_do(monkeypatch):
     monkeypatch.setattr(esn_module, "eigs", no_convergence)
     with pytest.raises(ESNError, match="spectral radius.*try another random_state"):
         EchoStateNetwork(1, DENSE_EIGVALS_MAX_UNITS + 1)
+
+
+def test_benchmark_times_every_method_and_checks_the_alternatives_agree(capsys):
+    from fsm_engine.benchmarks import esn as bench
+
+    result = bench.run(n_units=60, densities=(0.1,), n_steps=30, n_symbols=4, repeats=1)
+    methods = [(row["method"], row["density"]) for row in result["rows"]]
+    assert methods == [("esn", 0.1), ("esn float64", 0.1), ("esn numba CSR", 0.1),
+                       ("bank run", None), ("bank run, 1 thread", None), ("bank outputs", None)]
+    assert all(row["us_per_step"] > 0 for row in result["rows"])
+    assert set(result["ratios"]) == {"esn_over_bank_run_0.1", "float64_over_float32_0.1",
+                                     "numba_over_scipy_0.1"}
+    assert "| esn numba CSR | 0.1 |" in bench.format_table(result)
+    assert bench.main(["--units", "40", "--densities", "0.2", "--steps", "10", "--symbols", "3",
+                       "--repeats", "1", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["settings"]["n_units"] == 40 and printed["settings"]["densities"] == [0.2]
