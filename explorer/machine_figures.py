@@ -12,24 +12,12 @@ import numpy as np
 import plotly.graph_objects as go
 
 from fsm_engine import Machine
+from fsm_engine.analysis import step_position
 
 from . import theme
 
 #: tape cells shown either side of the reading position (long tapes scroll with it)
 TAPE_WINDOW = 24
-
-
-def step_position(states: np.ndarray, start: int, t: int, resets=None) -> tuple[int, int | None]:
-    """Where a machine is after ``t`` inputs: ``(state, state before the t-th input)``.
-
-    ``states`` [T] is its state after each input, ``resets`` [T] (optional) the
-    episode starts.  At ``t = 0`` it is ``(start, None)``; the state before an
-    input is the start state at the first input and at a reset.
-    """
-    if t == 0:
-        return start, None
-    first = t == 1 or (resets is not None and bool(resets[t - 1]))
-    return int(states[t - 1]), (start if first else int(states[t - 2]))
 
 
 def diagram(machine: Machine, states: np.ndarray, symbols, position: int) -> str:

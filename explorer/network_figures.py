@@ -12,11 +12,11 @@ from itertools import cycle
 import numpy as np
 import plotly.graph_objects as go
 
+from fsm_engine.analysis import thin
+
 from . import theme
 from .limits import LIMITS
 
-#: raster row orders, in the order a student meets them
-SORT_ORDERS = ("index", "family", "activity", "entropy")
 #: figure heights in pixels: big enough for a projector, small enough to see two at once
 RASTER_HEIGHT = 430
 BAR_HEIGHT = 330
@@ -27,64 +27,6 @@ FONT_SIZE = 15
 def family_label(family: str) -> str:
     """A family name as students read it (``"delay_line"`` -> ``"delay line"``)."""
     return str(family).replace("_", " ")
-
-
-def thin(n: int, cap: int) -> np.ndarray:
-    """Every k-th index of ``0 .. n-1``, with k chosen so that at most ``cap`` remain.
-
-    Used for both time steps and machines, so a sample is evenly spread and a
-    bank's family blocks keep their proportions.
-
-    Parameters
-    ----------
-    n : how many indices there are.
-    cap : the most that may be kept.
-
-    Returns
-    -------
-    int64 array [min(n, cap) or fewer], starting at 0, evenly spaced.
-
-    Raises
-    ------
-    ValueError when ``n < 0`` or ``cap < 1``.
-    """
-    if n < 0 or cap < 1:
-        raise ValueError(f"thin needs n >= 0 and cap >= 1, got n={n}, cap={cap}")
-    return np.arange(0, n, max(1, -(-n // cap)), dtype=np.int64)
-
-
-def row_order(sort: str, families, entropy, changes) -> np.ndarray:
-    """The order in which to draw machines (rows of a raster): a permutation [M].
-
-    Parameters
-    ----------
-    sort : one of :data:`SORT_ORDERS`
-        ``"index"`` keeps the bank order; ``"family"`` groups families (in order of
-        first appearance) and sorts each group by entropy; ``"entropy"`` puts the
-        machines that use few states first; ``"activity"`` puts the calmest
-        (fewest state changes) first.
-    families : str array [M], family of each machine.
-    entropy : float array [M], entropy (bits) of each machine's state occupancy.
-    changes : array [M], how often each machine's state changed.
-
-    Raises
-    ------
-    ValueError when ``sort`` is not one of :data:`SORT_ORDERS`.
-    """
-    families, entropy, changes = np.asarray(families), np.asarray(entropy), np.asarray(changes)
-    index = np.arange(families.shape[0])
-    if sort == "index":
-        return index
-    if sort == "entropy":
-        return np.lexsort((index, entropy))
-    if sort == "activity":
-        return np.lexsort((index, changes))
-    if sort == "family":
-        names, first = np.unique(families, return_index=True)
-        rank_of = dict(zip(names, np.argsort(np.argsort(first)), strict=True))
-        group = np.array([rank_of[f] for f in families], dtype=np.int64)
-        return np.lexsort((index, entropy, group))
-    raise ValueError(f"sort is {sort!r}; it must be one of {', '.join(SORT_ORDERS)}")
 
 
 def state_raster(states, steps, machines, families, *, max_steps: int = LIMITS.raster_steps,

@@ -16,20 +16,17 @@ matrices on a sample.  One machine's own trace is recomputed on demand by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
 
-from fsm_engine import tasks
-from fsm_engine.bank import CHUNK_STEPS, MachineBank
+from fsm_engine import analysis, tasks
+from fsm_engine.analysis import Rank, step_position, thin
+from fsm_engine.bank import MachineBank
 from fsm_engine.errors import CapacityError, FSMError
 from fsm_engine.families import family_labels, make_bank
-from fsm_engine.features import StateFeatures, state_offsets
 
 from . import limits as _limits
-from .machine_figures import step_position
-from .network_figures import thin
 
 #: tasks whose ``T`` parameter is the stream length: they are made exactly as long as asked
 STREAM_LENGTH_TASKS = ("delayed_recall", "memory_capacity", "temporal_parity",
@@ -38,9 +35,6 @@ STREAM_LENGTH_TASKS = ("delayed_recall", "memory_capacity", "temporal_parity",
 MIN_TASK_STEPS = 100
 #: how typed whitespace is shown as an alphabet symbol (diagram labels stay visible)
 VISIBLE_SPACE = "\u2423"
-#: cells of the state trace held at once while a run streams (bounds the working memory:
-#: about 32 MB of states plus as many bytes of comparisons)
-CHUNK_CELLS = 32_000_000
 
 
 @dataclass(frozen=True)
@@ -73,13 +67,6 @@ class Stream:
     resets: np.ndarray    # [T] bool, True where every machine returns to its start state
     note: str             # one plain sentence about where the input came from
 
-
-class Rank(NamedTuple):
-    """The rank of a feature matrix measured on ``n_steps`` sampled rows."""
-
-    rank: int
-    n_steps: int
-    n_features: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -266,80 +253,23 @@ def build_network(spec: NetworkSpec, limits=None) -> Network:
     raster_machines = thin(n_machines, limits.raster_machines)                 # [M]
     rank_steps = thin(n_steps, limits.rank_steps)                              # [R]
     rank_machines = thin(n_machines, limits.rank_machines)                     # [Q]
-    visits = np.zeros(bank.n_state_features, dtype=np.int64)                   # [sum S]
-    changes = np.zeros(n_machines, dtype=np.int64)                             # [N]
-    raster_states = np.empty((raster_steps.shape[0], raster_machines.shape[0]),
-                             dtype=bank.state_dtype)                           # [T', M]
-    rank_states = np.empty((rank_steps.shape[0], rank_machines.shape[0]),
-                           dtype=bank.state_dtype)                             # [R, Q]
-    previous = bank.initial_state()                                            # [N]
-    chunk = min(CHUNK_STEPS, max(1, CHUNK_CELLS // n_machines))
-    for t0, block in bank.iter_states(stream.inputs, stream.resets, chunk_steps=chunk):
-        visits += StateFeatures(block, bank.n_states).column_sums()
-        changes += block[0] != previous
-        changes += (block[1:] != block[:-1]).sum(axis=0)
-        previous = block[-1].copy()
-        for picked, steps, columns in ((raster_states, raster_steps, raster_machines),
-                                       (rank_states, rank_steps, rank_machines)):
-            inside = (steps >= t0) & (steps < t0 + block.shape[0])
-            picked[inside] = block[np.ix_(steps[inside] - t0, columns)]
+    run = analysis.summarise_run(bank, stream.inputs, stream.resets,
+                                 [(raster_steps, raster_machines), (rank_steps, rank_machines)])
+    changes, visits, (raster_states, rank_states) = run
     families = family_labels(spec.mix_dict, n_machines)
     network = Network(
         spec=spec, stream=stream, bank=bank, families=families, changes=changes,
-        entropy=_occupancy_entropy(visits, bank.n_states, n_steps),
-        occupancy=_family_occupancy(visits, bank.n_states, families),
+        entropy=analysis.occupancy_entropy(visits, bank.n_states, n_steps),
+        occupancy=analysis.family_occupancy(visits, bank.n_states, families),
         raster_steps=raster_steps, raster_machines=raster_machines, raster_states=raster_states,
         raster_outputs=bank.outputs[raster_machines[None, :], raster_states],
-        output_rank=_output_rank(bank, rank_machines, rank_states),
-        state_rank=_state_rank(bank, rank_machines, rank_states))
+        output_rank=analysis.output_rank(bank, rank_machines, rank_states),
+        state_rank=analysis.state_rank(bank, rank_machines, rank_states))
     for array in (families, changes, network.entropy, raster_steps, raster_machines,
                   raster_states, network.raster_outputs, stream.inputs, stream.resets,
                   *network.occupancy.values()):
         array.flags.writeable = False
     return network
-
-
-def _occupancy_entropy(visits: np.ndarray, n_states: np.ndarray, n_steps: int) -> np.ndarray:
-    """Entropy in bits of each machine's share of time per state: [N]."""
-    share = visits / max(n_steps, 1)                                           # [sum S]
-    terms = np.zeros_like(share)
-    positive = share > 0
-    terms[positive] = -share[positive] * np.log2(share[positive])
-    return np.add.reduceat(terms, state_offsets(n_states))
-
-
-def _family_occupancy(visits: np.ndarray, n_states: np.ndarray, families: np.ndarray) -> dict:
-    """``{family: share of its machine-steps in each state number [S_f]}``.
-
-    A family's machines are one contiguous block of the bank with one state count.
-    """
-    bounds = np.append(state_offsets(n_states), visits.shape[0])             # [N + 1]
-    shares = {}
-    for name in dict.fromkeys(families.tolist()):
-        members = np.flatnonzero(families == name)
-        first, size = int(members[0]), int(n_states[members[0]])
-        block = visits[bounds[first]:bounds[first + members.shape[0]]]
-        counts = block.reshape(members.shape[0], size).sum(axis=0)             # [S_f]
-        shares[name] = counts / max(int(counts.sum()), 1)
-    return shares
-
-
-def _output_rank(bank: MachineBank, machines: np.ndarray, states: np.ndarray) -> Rank:
-    """Rank of the output features (one column per machine) on the sampled steps."""
-    outputs = bank.outputs[machines[None, :], states].astype(np.float64)       # [R, Q]
-    return Rank(int(np.linalg.matrix_rank(outputs)), states.shape[0], machines.shape[0])
-
-
-def _state_rank(bank: MachineBank, machines: np.ndarray, states: np.ndarray) -> Rank:
-    """Rank of the one-hot state features of the sampled machines on the sampled steps.
-
-    Measured as the rank of the Gram matrix ``X X^T`` (same rank as ``X``; [R, R],
-    small however many states the machines have).
-    """
-    features = StateFeatures(states, bank.n_states[machines]).tocsr()         # [R, sum S] sparse
-    gram = (features @ features.T).toarray().astype(np.float64)               # [R, R]
-    return Rank(int(np.linalg.matrix_rank(gram, hermitian=True)), states.shape[0],
-                features.shape[1])
 
 
 def machine_states(network: Network, index: int) -> np.ndarray:

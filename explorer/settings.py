@@ -33,10 +33,10 @@ from typing import Any
 import streamlit as st
 
 from fsm_engine import presets, tasks
+from fsm_engine.analysis import SORT_ORDERS
 from fsm_engine.families import FAMILIES
 
 from .limits import LIMITS
-from .network_figures import SORT_ORDERS
 
 #: session-state name of the ``{setting key: message}`` notes about rejected URL values
 URL_NOTES = "settings_url_notes"

@@ -13,9 +13,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import limits, network_model, settings
-from explorer.network_figures import SORT_ORDERS
 from explorer.network_model import NetworkSpec
 from fsm_engine import Machine, tasks
+from fsm_engine.analysis import SORT_ORDERS
 from fsm_engine.errors import CapacityError, FSMError
 from fsm_engine.families import FAMILIES, make_bank
 

@@ -5,6 +5,7 @@ import pytest
 
 from explorer import network_figures as figures
 from explorer import theme
+from fsm_engine import analysis
 
 
 def heatmap(figure):
@@ -14,12 +15,12 @@ def heatmap(figure):
 
 # ---------------------------------------------------------------------- thinning
 def test_thin_keeps_everything_under_the_cap():
-    np.testing.assert_array_equal(figures.thin(7, 10), np.arange(7))
+    np.testing.assert_array_equal(analysis.thin(7, 10), np.arange(7))
 
 
 @pytest.mark.parametrize("n, cap", [(10_000, 200), (401, 400), (1_000, 3), (5, 1)])
 def test_thin_spreads_at_most_cap_indices_evenly_from_zero(n, cap):
-    picked = figures.thin(n, cap)
+    picked = analysis.thin(n, cap)
     assert 1 <= picked.size <= cap
     assert picked[0] == 0 and picked[-1] < n
     assert np.unique(np.diff(picked)).size <= 1
@@ -27,7 +28,7 @@ def test_thin_spreads_at_most_cap_indices_evenly_from_zero(n, cap):
 
 def test_thin_refuses_a_cap_below_one():
     with pytest.raises(ValueError, match="cap"):
-        figures.thin(10, 0)
+        analysis.thin(10, 0)
 
 
 # ---------------------------------------------------------------------- row orders
@@ -37,27 +38,27 @@ CHANGES = np.array([9, 1, 5, 5, 0])
 
 
 def test_index_order_keeps_the_bank_order():
-    np.testing.assert_array_equal(figures.row_order("index", FAMILIES, ENTROPY, CHANGES),
+    np.testing.assert_array_equal(analysis.row_order("index", FAMILIES, ENTROPY, CHANGES),
                                   np.arange(5))
 
 
 def test_family_order_groups_families_by_first_appearance_then_entropy():
-    order = figures.row_order("family", FAMILIES, ENTROPY, CHANGES)
+    order = analysis.row_order("family", FAMILIES, ENTROPY, CHANGES)
     assert FAMILIES[order].tolist() == ["random"] * 3 + ["counter"] * 2
     assert order.tolist() == [1, 4, 0, 3, 2]
 
 
 def test_activity_order_puts_the_calmest_machines_first_ties_by_index():
-    assert figures.row_order("activity", FAMILIES, ENTROPY, CHANGES).tolist() == [4, 1, 2, 3, 0]
+    assert analysis.row_order("activity", FAMILIES, ENTROPY, CHANGES).tolist() == [4, 1, 2, 3, 0]
 
 
 def test_entropy_order_puts_machines_using_few_states_first():
-    assert figures.row_order("entropy", FAMILIES, ENTROPY, CHANGES).tolist() == [3, 1, 4, 2, 0]
+    assert analysis.row_order("entropy", FAMILIES, ENTROPY, CHANGES).tolist() == [3, 1, 4, 2, 0]
 
 
 def test_unknown_order_is_refused_naming_the_choices():
     with pytest.raises(ValueError, match="activity"):
-        figures.row_order("colour", FAMILIES, ENTROPY, CHANGES)
+        analysis.row_order("colour", FAMILIES, ENTROPY, CHANGES)
 
 
 # ---------------------------------------------------------------------- rasters

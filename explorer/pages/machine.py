@@ -11,6 +11,7 @@ import streamlit as st
 from explorer import machine_figures as figures
 from explorer import session, settings
 from explorer.limits import LIMITS
+from fsm_engine.analysis import step_position
 from fsm_engine.errors import FSMError
 from fsm_engine.families import FAMILIES
 from fsm_engine.io import dump_machine
@@ -243,7 +244,7 @@ def live_view(tape: session.Tape) -> None:
             session.set_playing(False)
             st.rerun()
     position = session.tape_position()
-    current, _ = figures.step_position(states, machine.start, position)
+    current, _ = step_position(states, machine.start, position)
     output = machine.outputs[current]
     st.markdown(f"#### Step {position} of {tape.length} · state **{machine.states[current]}** · "
                 f"output **{output:.3g}**")

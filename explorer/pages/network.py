@@ -14,6 +14,7 @@ from explorer import network_model as model
 from explorer import session, settings
 from explorer.limits import LIMITS
 from explorer.machine_figures import tape_html
+from fsm_engine import analysis
 from fsm_engine.errors import FSMError
 from fsm_engine.families import FAMILIES
 
@@ -93,7 +94,7 @@ def rasters(network: model.Network) -> None:
     """States and outputs over time for a sample of machines, in the chosen order."""
     sample = network.raster_machines
     families = network.families[sample]
-    order = figures.row_order(settings.render("net_sort"), families, network.entropy[sample],
+    order = analysis.row_order(settings.render("net_sort"), families, network.entropy[sample],
                               network.changes[sample])
     labels = (network.raster_steps, sample[order], families[order])
     thinned = _thinning_note(network)
