@@ -54,9 +54,8 @@ def cmd_app(args) -> int:
 
     missing = launcher.missing_app_packages()
     if missing:
-        raise FSMError(f"the app needs {', '.join(launcher.APP_PACKAGES)}, and "
-                       f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not "
-                       f"installed; install them with: {launcher.INSTALL_APP}")
+        raise FSMError(f"the app needs {', '.join(launcher.APP_PACKAGES)}; not installed here: "
+                       f"{', '.join(missing)}. Install them with: {launcher.INSTALL_APP}")
     return launcher.launch(args.streamlit_args)
 
 

@@ -211,7 +211,7 @@ def test_app_without_the_app_extra_says_what_to_install(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "plotly", None)
     assert cli.main(["app"]) == 2
     message = capsys.readouterr().err
-    assert "streamlit, plotly are not installed" in message
+    assert "not installed here: streamlit, plotly." in message
     assert 'pip install "fsm-network-explorer[app]"' in message
 
 
