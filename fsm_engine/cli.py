@@ -5,6 +5,7 @@
     fsm-explorer train --task NAME [-p k=v ...] [--model fsm|esn|lstm] [-P name=v ...]
     fsm-explorer compare --task NAME [-p k=v ...] [--models fsm,esn,lstm] [-P model.name=v ...]
     fsm-explorer models                      the registry models and their parameters
+    fsm-explorer sweep CONFIG.toml [--workers N] [--scheduler ADDRESS] [--out FILE] [--resume]
     fsm-explorer bench engine|readout|lstm|tasks|compare [options]
 
 Every command that produces results accepts ``--json``.  Bad input exits with
@@ -282,6 +283,54 @@ def cmd_models(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------- sweep
+def cmd_sweep(args) -> int:
+    import importlib.util
+
+    from . import sweep
+
+    config = Path(args.config)
+    runs = sweep.expand(sweep.load_config(config), str(config))
+    out = Path(args.out) if args.out else Path(f"{config.stem}.csv")
+    if args.dry_run:
+        _emit({"runs": [{"run_id": r.id, "run": r.describe()} for r in runs], "out": str(out)},
+              args.json, "\n".join(f"{r.id}  {r.describe()}" for r in runs)
+              + f"\n{len(runs)} runs; results would go to {out}")
+        return 0
+    if args.plot is not None and importlib.util.find_spec("plotly") is None:
+        raise FSMError(f"--plot needs plotly; install it with: {sweep.INSTALL_PLOTLY}")
+    workers = args.workers or sweep.default_workers()
+    with _progress_bar("runs", total=len(runs), unit="run") as bar:
+        def show(done: int, total: int, row) -> None:
+            if row is None:                  # resumed runs: not counted in the rate or ETA
+                bar.initial = bar.n = done
+                bar.refresh()
+                return
+            bar.update(done - bar.n)
+            bar.set_postfix(model=row["model"], metric="failed" if row["error"] else
+                            f"{row['metric']:.4g}")
+        try:
+            rows = sweep.execute(runs, workers=workers, scheduler=args.scheduler, out=out,
+                                 resume=args.resume, progress=show)
+        except KeyboardInterrupt:
+            print(f"fsm-explorer: interrupted; the finished runs are in {out}: continue the "
+                  "sweep with --resume", file=sys.stderr)
+            return 130
+    failed = [row for row in rows if row["error"]]
+    for row in failed[:5]:
+        print(f"run {row['run_id']} ({row['label']}, seed {row['seed']}) failed: "
+              f"{row['error']}", file=sys.stderr)
+    summary = sweep.summarise(rows)
+    plot = None
+    if args.plot is not None:
+        plot = sweep.write_figure(rows, args.plot or out.with_suffix(".html"))
+    text = sweep.format_summary(summary) + f"\n\n{len(rows)} runs in {out}" + \
+        (f" ({len(failed)} failed)" if failed else "") + (f"; figure in {plot}" if plot else "")
+    _emit({"summary": summary, "rows": rows, "out": str(out),
+           "plot": None if plot is None else str(plot)}, args.json, text)
+    return 0
+
+
 # ---------------------------------------------------------------------- bench
 def cmd_bench(args) -> int:
     module = importlib.import_module(f"fsm_engine.benchmarks.{args.name}")
@@ -332,6 +381,32 @@ def build_parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("models", help="list the registry models and their parameters")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_models)
+
+    swp = sub.add_parser("sweep", help="every combination of tasks, models, parameters and "
+                                       "seeds in a TOML file, on local workers or a Dask cluster",
+                         description="Run a sweep file (see examples/sweep.toml): one row per run "
+                                     "streamed to --out, a summary (mean ± sd over seeds) at the "
+                                     "end.  Every setting is checked before anything runs.")
+    swp.add_argument("config", help="the sweep file (TOML)")
+    swp.add_argument("--workers", type=int, default=None,
+                     help="local worker processes (default: one per core; 1 runs in this "
+                          "process); with --scheduler local, the LocalCluster's workers")
+    swp.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                     help="run on a Dask cluster: its scheduler address (tcp://host:8786), or "
+                          "'local' to start a LocalCluster (needs the 'cluster' extra)")
+    swp.add_argument("--out", metavar="FILE", default=None,
+                     help="results file, .csv or .parquet (default: CONFIG's name with .csv, "
+                          "in the current folder); each run is written as it finishes")
+    swp.add_argument("--resume", action="store_true",
+                     help="continue a sweep: skip the runs already in --out")
+    swp.add_argument("--plot", nargs="?", const="", default=None, metavar="FILE.html",
+                     help="also write an HTML figure (metric against the swept parameter, one "
+                          "line per model, error bars over seeds); default name: --out's with "
+                          ".html")
+    swp.add_argument("--dry-run", action="store_true", help="check the file and list the runs")
+    swp.add_argument("--json", action="store_true",
+                     help="print the summary and every row as JSON")
+    swp.set_defaults(func=cmd_sweep)
 
     bench = sub.add_parser("bench", help="run a benchmark (same code as bench/*.py)")
     bench.add_argument("name", choices=benchmark_names())
