@@ -81,6 +81,8 @@ DEFAULT_SECONDS = 60.0
 MAX_RUNS = 100_000
 #: task parameters kept out of the result columns (a whole text per row); the run id covers them
 UNLISTED_TASK_PARAMS = ("text",)
+#: how long to try reaching a Dask scheduler
+CONNECT_TIMEOUT = "20s"
 #: what to install for the optional parts
 INSTALL_CLUSTER = 'pip install "fsm-network-explorer[cluster]"  (dask[distributed])'
 INSTALL_PARQUET = "pip install pyarrow"
@@ -502,7 +504,7 @@ def _on_dask(todo: list[Run], workers: int, scheduler: str):
             client = distributed.Client(cluster)
         else:
             try:
-                client = distributed.Client(scheduler, timeout="20s")
+                client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
             except (OSError, TimeoutError) as err:
                 raise FSMError(f"could not reach the Dask scheduler at {scheduler!r}: {err}") \
                     from None
