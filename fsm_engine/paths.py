@@ -21,11 +21,15 @@ from pathlib import Path
 
 from .errors import FSMError
 
+
+def _checkout() -> Path | None:
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() else None
+
+
 #: the checkout's root when the engine runs from a source checkout (the folder that holds
 #: ``fsm_engine/`` and ``pyproject.toml``), None when it runs from an installed wheel
-CHECKOUT: Path | None = Path(__file__).resolve().parent.parent
-if not (CHECKOUT / "pyproject.toml").is_file():
-    CHECKOUT = None
+CHECKOUT: Path | None = _checkout()
 
 
 class MissingDataError(FSMError):

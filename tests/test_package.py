@@ -241,3 +241,22 @@ def test_the_launcher_passes_the_project_config_and_the_users_options_win():
     assert flags[-5:] == ["--server.port", "8614", "--theme.base=dark", "--", "x"]
     assert url == "http://localhost:8614/"
     assert Path(launcher.app_script()).name == "app.py" and launcher.config_file().is_file()
+
+
+# ---------------------------------------------------------------------- missing data, in-process
+@pytest.mark.parametrize("folder", ["absent", "empty"])
+def test_missing_presets_raise_a_clear_error_never_an_empty_list(monkeypatch, tmp_path, folder):
+    from fsm_engine import presets
+    from fsm_engine.paths import MissingDataError
+
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setattr(presets, "PRESET_DIR", tmp_path / folder)
+    with pytest.raises(MissingDataError, match="preset machines .* are missing"):
+        presets.names()
+
+
+def test_the_checkout_reads_its_own_assets_folder():
+    from fsm_engine import paths
+
+    assert paths.CHECKOUT == REPO
+    assert Path(str(paths.ASSETS)) == REPO / "assets"
