@@ -15,10 +15,11 @@ JFLAP and :func:`load_machine` read back to an equal machine.
 """
 from __future__ import annotations
 
+import codecs
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError  # types only: parsing is defusedxml's
 
@@ -30,9 +31,10 @@ from .machine import Machine
 
 #: default upload cap in bytes
 MAX_BYTES = 1_000_000
-#: most states a loaded machine may have
+#: most states a loaded machine may have (counting a dead state added to a partial automaton)
 MAX_STATES = 1_000
-#: most <transition> elements a JFLAP file may have
+#: most transitions a loaded machine may have (states x symbols, so an exported machine
+#: re-imports), and most <transition> elements a JFLAP file may have
 MAX_TRANSITIONS = 50_000
 #: most distinct input symbols a loaded machine may have
 MAX_SYMBOLS = 256
@@ -51,9 +53,19 @@ _SUPPORTED_JFLAP = ("finite automata (type 'fa', deterministic ones) and Moore m
                     "(type 'moore', with numbers as outputs)")
 _TO_DFA_HINT = ("Only deterministic machines can be loaded: in JFLAP use Convert > Convert to DFA, "
                 "save, and upload the result")
-# characters XML 1.0 can carry (anything else cannot be written to a .jff file)
-_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+# the encoding an XML declaration names (read from the first bytes of the file)
+_XML_ENCODING = re.compile(r"""^\ufeff?\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+_ENCODING_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,39}")       # XML's EncName, bounded
+# first bytes of a file in an encoding that is not ASCII-compatible (XML 1.0, appendix F):
+# the codec that reads it, BOM first
+_WIDE_STARTS = ((b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe\x00\x00", "utf-32"),
+                (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+                (b"\xfe\xff", "utf-16"), (b"\xff\xfe", "utf-16"),
+                (b"\x00<\x00?", "utf-16-be"), (b"<\x00?\x00", "utf-16-le"))
+# Python codecs that transform text rather than read a character set: never a file's encoding
+_NOT_CHARSETS = ("idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined",
+                 "charmap")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class AmbiguousLabelError(MachineFormatError):
@@ -184,6 +196,8 @@ def _check_size(size: int, max_bytes: int) -> None:
 
 def _sniff_format(data: bytes | str) -> str:
     """"json" or "jff" from the first non-blank character of the content."""
+    if isinstance(data, bytes) and any(data.startswith(start) for start, _ in _WIDE_STARTS):
+        return "jff"                     # UTF-16 / UTF-32: only XML may be written so
     head = data.lstrip("\ufeff \t\r\n")[:1] if isinstance(data, str) else \
         data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1].decode("latin-1")
     if head == "{":
@@ -247,26 +261,43 @@ def _check_json_shape(data) -> None:
             raise MachineFormatError(
                 f"the field {field!r} is {type(value).__name__} {_short(value)}; "
                 f"it must be {names}")
-    if len(data.get("alphabet") or ()) > MAX_SYMBOLS:
-        raise CapacityError(
-            f"the machine has {len(data['alphabet'])} symbols; the cap is {MAX_SYMBOLS}")
+    n_symbols = len(data.get("alphabet") or ())
+    if n_symbols > MAX_SYMBOLS:
+        raise CapacityError(f"the machine has {n_symbols} symbols; the cap is {MAX_SYMBOLS}")
     n_states = max(len(data.get("states") or ()), len(data.get("transitions") or ()))
     if n_states > MAX_STATES:
         raise CapacityError(f"the machine has {n_states} states; the cap is {MAX_STATES}")
+    _check_transition_count(n_states, n_symbols, "the machine")
+
+
+def _check_transition_count(n_states: int, n_symbols: int, what: str) -> None:
+    """Refuse a machine of more than ``MAX_TRANSITIONS`` transitions (states x symbols)."""
+    if n_states * n_symbols > MAX_TRANSITIONS:
+        raise CapacityError(
+            f"{what} has {n_states:,} states and {n_symbols:,} symbols, so "
+            f"{n_states * n_symbols:,} transitions; the cap is {MAX_TRANSITIONS:,} — use fewer "
+            "states or symbols")
 
 
 def _short(value) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):     # nested too deeply, or an int over 4300 digits
+        return f"(a {type(value).__name__} too large to show)"
     return text if len(text) <= 40 else text[:37] + "..."
 
 
 # ---------------------------------------------------------------------- JFLAP import
 def _parse_xml(data: bytes | str) -> Element:
-    """The root element of XML ``data``, parsed by defusedxml (no DTD, no entities)."""
-    declared = None if isinstance(data, str) else _XML_ENCODING.match(data)
-    encoding = "utf-8" if declared is None else declared.group(1).decode("ascii")
-    if not isinstance(data, str) and encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
-        data = _decode_utf8(data)        # other declared encodings are decoded by the parser
+    """The root element of XML ``data``, parsed by defusedxml (no DTD, no entities).
+
+    Bytes are decoded here (see :func:`_decode_xml`) and the parser is given text, so
+    whatever encoding the XML declaration names, the parser never decodes anything.
+    """
+    if isinstance(data, str):
+        _refuse_surrogates(data)
+    else:
+        data = _decode_xml(data)
     try:
         return SafeElementTree.fromstring(data, forbid_dtd=True)
     except defusedxml.DTDForbidden:
@@ -285,10 +316,86 @@ def _parse_xml(data: bytes | str) -> Element:
         raise MachineFormatError(
             f"not well-formed XML at line {line}, column {column + 1}: "
             f"{str(err).split(':')[0]}{hint}") from None
-    except LookupError:
+
+
+def _decode_xml(data: bytes) -> str:
+    """The text of an XML file's bytes, read in the encoding its first bytes and its XML
+    declaration give (UTF-8 when neither says otherwise).
+
+    UTF-16 and UTF-32 are recognised from a byte-order mark or from the zero bytes
+    around ``<?`` (XML 1.0, appendix F).  A declared encoding is looked up among
+    Python's codecs; an unknown one, a codec that is not a character set (``idna``,
+    ``punycode``, ...), or bytes that are not valid in it are refused with a
+    :class:`MachineFormatError` naming the encoding.
+    """
+    wide = next((codec for start, codec in _WIDE_STARTS if data.startswith(start)), None)
+    if wide is not None:                 # the byte pattern proves the encoding
+        return _decode_as(data, wide, wide.upper()).removeprefix("\ufeff")
+    if data.startswith(b"\xef\xbb\xbf"):       # a UTF-8 byte-order mark proves UTF-8
+        return _decode_utf8(data)
+    head = data[:1024].decode("latin-1")
+    declared = _XML_ENCODING.match(head)
+    if declared is None:
+        return _decode_utf8(data)
+    name = declared.group(1)
+    codec = _codec_for(name)
+    if codec == "utf-8":
+        return _decode_utf8(data)
+    if codec.startswith(("utf-16", "utf-32")):
         raise MachineFormatError(
-            f"the XML declares the encoding {encoding!r}, which is unknown; "
-            "save the file as UTF-8") from None
+            f"the XML declaration names the encoding {name!r}, but the file starts with one byte "
+            f"per character, so it is not written in {name} — save the file as UTF-8")
+    text = _decode_as(data, codec, name)
+    if not _XML_ENCODING.match(text):
+        raise MachineFormatError(
+            f"the XML declaration names the encoding {name!r}, but read in {name} the file does "
+            "not start with that declaration, so it is written in another encoding — save the "
+            "file as UTF-8")
+    return text
+
+
+def _codec_for(name: str) -> str:
+    """Python's codec for an encoding named in an XML declaration, or MachineFormatError."""
+    if not _ENCODING_NAME.fullmatch(name):
+        raise MachineFormatError(
+            f"the XML declaration names the encoding {name[:40]!r}, which is not an encoding "
+            "name; save the file as UTF-8")
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        raise MachineFormatError(
+            f"the XML declares the encoding {name!r}, which is unknown; save the file as "
+            "UTF-8") from None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
+        raise MachineFormatError(
+            f"the XML declares the encoding {name!r}, which is not a character set that text "
+            "files are written in; save the file as UTF-8")
+    return info.name
+
+
+def _decode_as(data: bytes, codec: str, name: str) -> str:
+    """``data`` decoded with ``codec`` (named ``name`` in messages), or MachineFormatError."""
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as err:
+        raise MachineFormatError(
+            f"the file is not valid {name} text: the byte at offset {err.start} "
+            f"(0x{data[err.start]:02x}) cannot be decoded ({err.reason}) — save the file as "
+            "UTF-8") from None
+    except (UnicodeError, ValueError, LookupError, TypeError) as err:
+        raise MachineFormatError(
+            f"the file cannot be read in the encoding {name!r} ({type(err).__name__}); save "
+            "the file as UTF-8") from None
+
+
+def _refuse_surrogates(text: str) -> None:
+    """Refuse text holding a lone surrogate (it cannot be encoded, so not parsed)."""
+    bad = _SURROGATE.search(text)
+    if bad:
+        raise MachineFormatError(
+            f"the text holds the lone surrogate U+{ord(bad.group()):04X} at character "
+            f"{bad.start() + 1} (half of a UTF-16 character pair, left over from broken text); "
+            "it is not a character a file can hold — save the file again as UTF-8")
 
 
 def _looks_like_json(data: bytes | str) -> bool:
@@ -315,7 +422,7 @@ def _machine_from_jff(root: Element, comma_labels: str, notes: list[str]) -> Mac
     automaton = root.find(".//automaton")
     if automaton is None:                        # JFLAP 6 puts states right under <structure>
         automaton = root
-    states = _read_jff_states(automaton)
+    states = _tidy_state_names(_read_jff_states(automaton), notes)
     names = _unique_state_names(states, notes)
     index_of = {state.id: i for i, state in enumerate(states)}
     edges = _read_jff_transitions(automaton, index_of, names, kind)       # (source, target, label)
@@ -359,12 +466,31 @@ def _read_jff_states(automaton: Element) -> list[_JffState]:
     return [states[i] for i in sorted(states)]
 
 
+def _tidy_state_names(states: list[_JffState], notes: list[str]) -> list[_JffState]:
+    """States whose names had spaces at either end, or only spaces, get a usable name.
+
+    A table cell cannot tell ``" q1"`` from ``"q1"``, so the spaces are removed; a
+    blank name becomes ``q{id}`` as JFLAP shows an unnamed state.  Noted.
+    """
+    tidy, changed = [], []
+    for state in states:
+        name = state.name.strip() or f"q{state.id}"
+        if name != state.name:
+            changed.append(f"{state.name!r} (id {state.id}) -> {name!r}")
+            state = replace(state, name=name)
+        tidy.append(state)
+    if changed:
+        shown = ", ".join(changed[:10]) + (", ..." if len(changed) > 10 else "")
+        notes.append("spaces at the ends of state names were removed: " + shown)
+    return tidy
+
+
 def _parse_id(text: str, what: str) -> int:
     try:
         return int(text.strip())
     except ValueError:
         raise MachineFormatError(
-            f"{what} is {text!r}, not a whole number "
+            f"{what} is {_short(text)}, not a whole number "
             "(JFLAP numbers its states 0, 1, 2, ...)") from None
 
 
@@ -507,6 +633,13 @@ def _complete_with_dead_state(table: dict, names: list[str], alphabet: tuple, ou
     """
     n_states, n_symbols = len(names), len(alphabet)
     missing = n_states * n_symbols - len(table)
+    if missing and n_states + 1 > MAX_STATES:
+        raise CapacityError(
+            f"the JFLAP file has {n_states} states and is partial ({missing:,} of "
+            f"{n_states * n_symbols:,} transitions are missing), so loading it adds a dead state: "
+            f"{n_states + 1} states, over the cap of {MAX_STATES}; remove a state or add the "
+            "missing transitions in JFLAP")
+    _check_transition_count(n_states + (1 if missing else 0), n_symbols, "the JFLAP machine")
     if missing:
         dead = "dead"
         suffix = 2
@@ -535,19 +668,10 @@ def machine_to_jff(machine: Machine) -> str:
     States are laid out on a circle; each state's output is written with
     ``repr`` so it reads back exactly.  JFLAP and :func:`load_machine` read the
     file back to an equal machine (a symbol containing a comma needs
-    ``comma_labels="literal"``).
-
-    Raises
-    ------
-    MachineFormatError
-        When a state name or symbol holds a character XML cannot store (a control character).
+    ``comma_labels="literal"``).  Every name a :class:`Machine` accepts is XML text
+    (no control character but a symbol's tab, newline or carriage return, which
+    are written as character references), so every machine can be exported.
     """
-    for kind, texts in (("state name", machine.states), ("symbol", machine.alphabet)):
-        for text in texts:
-            if _NOT_XML_CHAR.search(text):
-                raise MachineFormatError(
-                    f"the {kind} {text!r} contains a control character, which a JFLAP (XML) file "
-                    "cannot store; rename it or download JSON instead")
     n_states = machine.n_states
     radius = max(150.0, 40.0 * n_states / math.pi)       # about 80 px between neighbouring states
     centre = radius + 100.0

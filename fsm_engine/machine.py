@@ -8,8 +8,10 @@ running and teaching; :meth:`Machine.run` is its fast array form.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import re
 from collections import deque
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -33,7 +35,17 @@ VERSION = 1
 HORIZON_MAX_STATES = 20
 #: sets of states the synchronising-word search may visit before it gives up
 HORIZON_MAX_SETS = 20_000
+#: most entries (states x symbols) a transition table may have: 80 MB of int64, checked
+#: before anything of that size is allocated
+MAX_TABLE_ENTRIES = 10_000_000
 IMMUTABLE = "Machine is immutable; use with_transition / with_output to make a new one"
+#: characters no name may hold: C0 and C1 control characters, lone surrogates (half of a
+#: UTF-16 pair, left over from broken text) and the non-characters U+FFFE / U+FFFF.  None can
+#: be written to a JFLAP (XML) file, shown in a table or typed by a student.
+_BAD_NAME_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: the same for symbols, which may be a tab, a newline or a carriage return (the text task
+#: reads them as characters; a JFLAP file stores them as character references)
+_BAD_SYMBOL_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 class Step(NamedTuple):
@@ -52,13 +64,14 @@ def _state_index(value, names: tuple, field: str) -> int:
         if value in names:
             return names.index(value)
         raise InvalidStateError(
-            f"{field} is {value!r}, which is not a state; states are {list(names)}")
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            f"{field} is {_show(value)}, which is not a state; states are {_listing(names)}")
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         if 0 <= value < len(names):
             return int(value)
         raise InvalidStateError(
-            f"{field} is {value}, but the machine has {len(names)} states (0..{len(names) - 1})")
-    raise InvalidStateError(f"{field} must be a state name or index, got {value!r}")
+            f"{field} is {_show(value)}, but the machine has {len(names)} states "
+            f"(0..{len(names) - 1})")
+    raise InvalidStateError(f"{field} must be a state name or index, got {_show(value)}")
 
 
 class Machine:
@@ -76,26 +89,37 @@ class Machine:
         State names (default ``q0, q1, ...``); required to resolve names in dict forms
         unless the dicts' keys define them.
 
+    Names are printable text: a state name has no control character, no lone
+    surrogate and no whitespace at either end (a table cell could not show it);
+    a symbol may also be a tab, newline or carriage return (the text task reads
+    them), but no other control character.  The table has at most
+    ``MAX_TABLE_ENTRIES`` entries (states x symbols), checked before it is
+    allocated.  Validation takes time linear in the size of the machine.
+
     Raises
     ------
     InvalidAlphabetError, InvalidStateError, InvalidTransitionError, InvalidOutputError
         With a message naming the field, the state, the symbol and the bad value.
+    CapacityError
+        When states x symbols is over ``MAX_TABLE_ENTRIES``.
     """
 
     __slots__ = ("alphabet", "states", "transitions", "outputs", "start", "_symbol_index")
 
     def __init__(self, alphabet, transitions, outputs, start=0, states=None):
         alphabet = self._check_alphabet(alphabet)
-        if not isinstance(transitions, dict):
-            transitions = _table_rows(transitions)
+        if not isinstance(transitions, (dict, np.ndarray)):
+            transitions = _table_rows(transitions, len(alphabet))
         if states is None:
             if isinstance(transitions, dict):
                 states = [str(s) for s in transitions]
             else:
+                _check_table_size(len(transitions), len(alphabet))
                 states = [f"q{i}" for i in range(len(transitions))]
-        states = self._check_states(states)
-        table = self._check_transitions(transitions, states, alphabet)
-        out = self._check_outputs(outputs, states)
+        states = self._check_states(states, len(alphabet))
+        index = {name: i for i, name in enumerate(states)}
+        table = self._check_transitions(transitions, states, alphabet, index)
+        out = self._check_outputs(outputs, states, index)
         start_index = _state_index(start, states, "start")
         set_ = object.__setattr__
         set_(self, "alphabet", alphabet)
@@ -123,131 +147,206 @@ class Machine:
     def _check_alphabet(alphabet) -> tuple:
         if isinstance(alphabet, str):
             alphabet = list(alphabet)
+        size = _length(alphabet)
+        if size is not None and size > MAX_TABLE_ENTRIES:
+            _check_table_size(1, size)
         try:
-            alphabet = tuple(alphabet)
+            alphabet = tuple(_bounded(alphabet, MAX_TABLE_ENTRIES))
         except TypeError:
             raise InvalidAlphabetError(
-                f"alphabet must be a sequence of symbols, got {alphabet!r}") from None
+                f"alphabet must be a sequence of symbols, got {_show(alphabet)}") from None
         if not alphabet:
             raise InvalidAlphabetError(
                 "alphabet is empty; a machine needs at least one input symbol")
+        _check_table_size(1, len(alphabet))
+        seen = set()
         for i, a in enumerate(alphabet):
             if not isinstance(a, str) or not a:
                 raise InvalidAlphabetError(
-                    f"alphabet symbol {i} is {a!r}; symbols must be non-empty strings")
-        seen = set()
-        for a in alphabet:
+                    f"alphabet symbol {i} is {_show(a)}; symbols must be non-empty strings")
+            bad = _BAD_SYMBOL_CHAR.search(a)
+            if bad:
+                raise InvalidAlphabetError(
+                    f"alphabet symbol {i} is {_show(a)}, which holds {_describe_char(bad)}; "
+                    "symbols must be printable text — rename the symbol")
             if a in seen:
-                raise InvalidAlphabetError(f"alphabet symbol {a!r} appears twice")
+                raise InvalidAlphabetError(f"alphabet symbol {_show(a)} appears twice")
             seen.add(a)
         return alphabet
 
     @staticmethod
-    def _check_states(states) -> tuple:
+    def _check_states(states, n_symbols: int = 1) -> tuple:
+        size = _length(states)
+        if size is not None:
+            _check_table_size(size, n_symbols)
         try:
-            states = tuple(states)
+            states = tuple(_bounded(states, MAX_TABLE_ENTRIES // n_symbols))
         except TypeError:
             raise InvalidStateError(
-                f"states must be a sequence of state names, got {states!r}") from None
+                f"states must be a sequence of state names, got {_show(states)}") from None
         if not states:
             raise InvalidStateError("the machine has no states; it needs at least one")
+        _check_table_size(len(states), n_symbols)
+        seen = set()
         for i, s in enumerate(states):
             if not isinstance(s, str) or not s:
                 raise InvalidStateError(
-                    f"state name {i} is {s!r}; state names must be non-empty strings")
-        if len(set(states)) != len(states):
-            dup = next(s for s in states if states.count(s) > 1)
-            raise InvalidStateError(f"state name {dup!r} appears twice")
+                    f"state name {i} is {_show(s)}; state names must be non-empty strings")
+            bad = _BAD_NAME_CHAR.search(s)
+            if bad:
+                raise InvalidStateError(
+                    f"state name {i} is {_show(s)}, which holds {_describe_char(bad)}; state "
+                    "names must be printable text — rename the state")
+            if not s.strip():
+                raise InvalidStateError(
+                    f"state name {i} is {_show(s)}, only whitespace; a state needs a visible "
+                    "name — rename it")
+            if s != s.strip():
+                end = "starts" if s[0].isspace() else "ends"
+                raise InvalidStateError(
+                    f"state name {i} is {_show(s)}, which {end} with whitespace; a table "
+                    f"could not tell it from {_show(s.strip())} — remove the spaces")
+            if s in seen:
+                raise InvalidStateError(f"state name {_show(s)} appears twice")
+            seen.add(s)
         return states
 
     @staticmethod
-    def _check_transitions(transitions, states: tuple, alphabet: tuple) -> np.ndarray:
+    def _check_transitions(transitions, states: tuple, alphabet: tuple,
+                           index: dict) -> np.ndarray:
         n_states, n_symbols = len(states), len(alphabet)
+        _check_table_size(n_states, n_symbols)
+        if isinstance(transitions, np.ndarray) and transitions.dtype.kind in "iu" \
+                and transitions.shape == (n_states, n_symbols):
+            out = (transitions < 0) | (transitions >= n_states)
+            if out.any():
+                s, x = (int(i) for i in np.argwhere(out)[0])
+                raise InvalidTransitionError(
+                    f"transition from state {_show(states[s])} on {_show(alphabet[x])} goes to "
+                    f"{int(transitions[s, x])}, but the machine has {n_states} states")
+            return np.array(transitions, dtype=np.int64)                    # [S, X], a copy
+        if isinstance(transitions, np.ndarray):
+            transitions = _table_rows(transitions, n_symbols)
         table = np.empty((n_states, n_symbols), dtype=np.int64)  # [S, X]
         if isinstance(transitions, dict):
+            symbol_index = {a: x for x, a in enumerate(alphabet)}
             for key in transitions:
-                if str(key) not in states:
+                if str(key) not in index:
                     raise InvalidTransitionError(
-                        f"transitions has an entry for {key!r}, which is not a state; "
-                        f"states are {list(states)}")
+                        f"transitions has an entry for {_show(key)}, which is not a state; "
+                        f"states are {_listing(states)}")
             for s, name in enumerate(states):
                 row = transitions.get(name)
                 if not isinstance(row, dict):
                     raise InvalidTransitionError(
-                        f"transitions from state {name!r} are missing "
-                        f"(need one per symbol {list(alphabet)})")
+                        f"transitions from state {_show(name)} are missing "
+                        f"(need one per symbol {_listing(alphabet)})")
                 for symbol in row:
-                    if symbol not in alphabet:
+                    if symbol not in symbol_index:
                         raise InvalidTransitionError(
-                            f"transition from state {name!r} on {symbol!r}: {symbol!r} is not "
-                            f"in the alphabet {list(alphabet)}")
+                            f"transition from state {_show(name)} on {_show(symbol)}: "
+                            f"{_show(symbol)} is not in the alphabet {_listing(alphabet)}")
+                if len(row) != n_symbols:
+                    missing = next(a for a in alphabet if a not in row)
+                    raise InvalidTransitionError(
+                        f"transition from state {_show(name)} on {_show(missing)} is missing")
                 for x, symbol in enumerate(alphabet):
-                    if symbol not in row:
-                        raise InvalidTransitionError(
-                            f"transition from state {name!r} on {symbol!r} is missing")
-                    table[s, x] = Machine._target(row[symbol], states, name, symbol)
+                    table[s, x] = Machine._target(row[symbol], states, name, symbol, index)
             return table
-        rows = list(transitions)
+        rows = transitions
         if len(rows) != n_states:
             raise InvalidTransitionError(
                 f"transitions has {len(rows)} rows, but the machine has {n_states} states")
         for s, row in enumerate(rows):
-            row = list(row)
+            if isinstance(row, (str, dict)) or _length(row) is None:
+                raise InvalidTransitionError(
+                    f"transitions from state {_show(states[s])} must be a list of one target "
+                    f"per symbol, got {_show(row)}")
             if len(row) != n_symbols:
                 raise InvalidTransitionError(
-                    f"transitions from state {states[s]!r} have {len(row)} entries, but the "
-                    f"alphabet has {n_symbols} symbols {list(alphabet)}")
+                    f"transitions from state {_show(states[s])} have {len(row)} entries, but "
+                    f"the alphabet has {n_symbols} symbols {_listing(alphabet)}")
             for x, target in enumerate(row):
-                table[s, x] = Machine._target(target, states, states[s], alphabet[x])
+                table[s, x] = Machine._target(target, states, states[s], alphabet[x], index)
         return table
 
     @staticmethod
-    def _target(target, states: tuple, source: str, symbol: str) -> int:
-        where = f"transition from state {source!r} on {symbol!r}"
+    def _target(target, states: tuple, source: str, symbol: str, index: dict) -> int:
+        where = f"transition from state {_show(source)} on {_show(symbol)}"
         if isinstance(target, str):
-            if target in states:
-                return states.index(target)
-            raise InvalidTransitionError(f"{where} goes to {target!r}, which is not a state")
-        if isinstance(target, float) and target.is_integer():
+            if target in index:
+                return index[target]
+            raise InvalidTransitionError(f"{where} goes to {_show(target)}, which is not a state")
+        if isinstance(target, (float, np.floating)) and float(target).is_integer():
             target = int(target)
-        if not isinstance(target, (int, np.integer)) or isinstance(target, bool):
+        if not isinstance(target, (int, np.integer)) or isinstance(target, (bool, np.bool_)):
             raise InvalidTransitionError(
-                f"{where} goes to {target!r}; expected a state index or name")
+                f"{where} goes to {_show(target)}; expected a state index or name")
         if not 0 <= target < len(states):
             raise InvalidTransitionError(
-                f"{where} goes to {int(target)}, but the machine has {len(states)} states")
+                f"{where} goes to {_show(int(target))}, but the machine has {len(states)} states")
         return int(target)
 
     @staticmethod
-    def _check_outputs(outputs, states: tuple) -> np.ndarray:
+    def _check_outputs(outputs, states: tuple, index: dict) -> np.ndarray:
+        n_states = len(states)
+        if isinstance(outputs, np.ndarray) and outputs.dtype.kind in "iuf" \
+                and outputs.shape == (n_states,):
+            out = np.array(outputs, dtype=np.float64)                        # [S], a copy
+            bad = np.flatnonzero(~np.isfinite(out))
+            if bad.size:
+                raise InvalidOutputError(
+                    f"output of state {_show(states[bad[0]])} is {float(out[bad[0]])!r}; it must "
+                    "be a finite number")
+            return out
         if isinstance(outputs, dict):
             for key in outputs:
-                if str(key) not in states:
+                if str(key) not in index:
                     raise InvalidOutputError(
-                        f"outputs has a value for {key!r}, which is not a state")
-            missing = [s for s in states if s not in outputs]
-            if missing:
-                raise InvalidOutputError(f"output of state {missing[0]!r} is missing")
+                        f"outputs has a value for {_show(key)}, which is not a state")
+            if len(outputs) != n_states:
+                missing = next(s for s in states if s not in outputs)
+                raise InvalidOutputError(f"output of state {_show(missing)} is missing")
             values = [outputs[s] for s in states]
         else:
-            try:
-                values = list(outputs)
-            except TypeError:
-                raise InvalidOutputError(f"outputs must be one number per state or a "
-                                         f"{{state: number}} dict, got {outputs!r}") from None
-            if len(values) != len(states):
+            size = _length(outputs)
+            if size is not None and size != n_states:
                 raise InvalidOutputError(
-                    f"outputs has {len(values)} values, but the machine has {len(states)} states")
-        out = np.empty(len(states), dtype=np.float64)  # [S]
+                    f"outputs has {size} values, but the machine has {n_states} states")
+            if isinstance(outputs, (str, bytes)) or size is None:
+                raise InvalidOutputError(f"outputs must be one number per state or a "
+                                         f"{{state: number}} dict, got {_show(outputs)}")
+            values = _bounded(outputs, n_states)
+            if len(values) != n_states:
+                raise InvalidOutputError(
+                    f"outputs has {'more than ' * (len(values) > n_states)}"
+                    f"{min(len(values), n_states)} values, but the machine has {n_states} states")
+        out = np.empty(n_states, dtype=np.float64)  # [S]
         for s, v in enumerate(values):
+            if isinstance(v, (str, bytes)):
+                raise InvalidOutputError(
+                    f"output of state {_show(states[s])} is {_show(v)}, not a number")
+            if isinstance(v, (bool, np.bool_)):
+                raise InvalidOutputError(
+                    f"output of state {_show(states[s])} is {_show(v)}; it must be a finite "
+                    "number")
+            if isinstance(v, (complex, np.complexfloating)):
+                raise InvalidOutputError(
+                    f"output of state {_show(states[s])} is {_show(v)}, a complex number; "
+                    "outputs must be real numbers")
             try:
                 number = float(v)
             except (TypeError, ValueError):
                 raise InvalidOutputError(
-                    f"output of state {states[s]!r} is {v!r}, not a number") from None
-            if isinstance(v, bool) or not math.isfinite(number):
+                    f"output of state {_show(states[s])} is {_show(v)}, not a number") from None
+            except OverflowError:
                 raise InvalidOutputError(
-                    f"output of state {states[s]!r} is {v!r}; it must be a finite number")
+                    f"output of state {_show(states[s])} is {_show(v)}, too large for a "
+                    "floating-point number; outputs must be finite numbers") from None
+            if not math.isfinite(number):
+                raise InvalidOutputError(
+                    f"output of state {_show(states[s])} is {_show(v)}; it must be a finite "
+                    "number")
             out[s] = number
         return out
 
@@ -568,14 +667,75 @@ class Machine:
         }
 
 
-def _table_rows(transitions) -> list[list]:
-    """A [S][X] transition table as a list of rows, or InvalidTransitionError naming the value."""
+def _table_rows(transitions, n_symbols: int) -> list:
+    """The rows of a [S][X] transition table as a list (the rows themselves are not copied),
+    or InvalidTransitionError naming the value.  An iterator is read no further than the cap
+    allows (CapacityError)."""
     try:
-        return [list(row) for row in transitions]
+        rows = _bounded(transitions, MAX_TABLE_ENTRIES // n_symbols)
     except TypeError:
         raise InvalidTransitionError(
             "transitions must be a [states][symbols] table or a {state: {symbol: state}} "
-            f"dict, got {transitions!r}") from None
+            f"dict, got {_show(transitions)}") from None
+    _check_table_size(len(rows), n_symbols)
+    return rows
+
+
+def _bounded(items, cap: int) -> list:
+    """The items of ``items`` as a list, reading at most ``cap + 1`` of them (an iterator may
+    be endless); TypeError when it is not iterable."""
+    size = _length(items)
+    return list(items if size is not None and size <= cap + 1
+                else itertools.islice(items, cap + 1))
+
+
+def _length(value) -> int | None:
+    """``len(value)``, or None for something without a length (a generator, a number)."""
+    try:
+        return len(value)
+    except TypeError:
+        return None
+
+
+def _check_table_size(n_states: int, n_symbols: int) -> None:
+    """Refuse a transition table over ``MAX_TABLE_ENTRIES`` before it is allocated."""
+    if n_states * n_symbols > MAX_TABLE_ENTRIES:
+        raise CapacityError(
+            f"a machine of {n_states:,} state{'s' * (n_states != 1)} and {n_symbols:,} "
+            f"symbol{'s' * (n_symbols != 1)} has a transition table "
+            f"of {n_states * n_symbols:,} entries, over the cap of {MAX_TABLE_ENTRIES:,} "
+            "(MAX_TABLE_ENTRIES); use fewer states or fewer symbols")
+
+
+def _show(value, limit: int = 60) -> str:
+    """``repr(value)`` for a message: shortened, and safe for integers of any size."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"a number of about {int(value.bit_length() * math.log10(2)):,} digits"
+    try:
+        text = repr(value)
+    except Exception:                 # noqa: BLE001 - any repr failure: describe the type
+        return f"a value of type {type(value).__name__}"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _listing(items, limit: int = 10) -> str:
+    """A list of names for a message, shortened to ``limit`` entries."""
+    items = list(items[:limit + 1])
+    if len(items) <= limit:
+        return repr(list(items))
+    return repr(list(items[:limit]))[:-1] + ", ...]"
+
+
+def _describe_char(match: re.Match) -> str:
+    """E.g. ``"the control character U+0001 at position 2"`` for a bad character in a name."""
+    code = ord(match.group())
+    where = f"U+{code:04X} at position {match.start() + 1}"
+    if 0xD800 <= code <= 0xDFFF:
+        return (f"the lone surrogate {where} (half of a UTF-16 character pair, left over "
+                "from broken text)")
+    if code in (0xFFFE, 0xFFFF):
+        return f"the non-character {where}"
+    return f"the control character {where}"
 
 
 def _image_tables(transitions: np.ndarray) -> list[list[list[int]]]:

@@ -1,5 +1,6 @@
 """Machine files: loading uploads defensively (JSON and JFLAP .jff), and writing them back."""
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fsm_engine import Machine, io
-from fsm_engine.errors import CapacityError, FSMError, InvalidTransitionError, MachineFormatError
+from fsm_engine.errors import (
+    CapacityError,
+    FSMError,
+    InvalidOutputError,
+    InvalidStateError,
+    InvalidTransitionError,
+    MachineFormatError,
+)
 from fsm_engine.families import FAMILIES, make_machine
 from fsm_engine.io import AmbiguousLabelError, load_machine
 
@@ -73,6 +81,63 @@ def test_xml_declaring_latin1_is_decoded_by_its_declaration():
     assert load_machine(data, "m.jff").machine.states == ("d\xe9part",)
 
 
+# a Moore machine whose names need more than ASCII
+NIHON = jff("moore", state(0, "日本", initial=True, output=1), state(1, "中文", output=0),
+            edge(0, 1, "あ"), edge(1, 0, "あ"))
+
+
+@pytest.mark.parametrize("encoding", ["shift_jis", "euc-jp", "big5", "gb2312", "gbk", "utf-7",
+                                      "iso2022_jp", "utf-8", "UTF8", "utf-8-sig"])
+def test_xml_in_a_declared_multibyte_encoding_is_decoded(encoding):
+    data = NIHON.replace("UTF-8", encoding).encode(encoding)
+    machine = load_machine(data, "m.jff").machine
+    assert machine.states == ("日本", "中文") and machine.alphabet == ("あ",)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32",
+                                      "utf-32-le", "utf-32-be"])
+def test_xml_in_utf16_or_utf32_is_told_from_its_first_bytes(encoding):
+    """With a byte-order mark or without (then the zero bytes around '<?' tell the order)."""
+    data = NIHON.replace("UTF-8", encoding).encode(encoding)
+    assert load_machine(data, "m.jff").machine.states == ("日本", "中文")
+    assert load_machine(data).source_format == "jff"            # sniffed without a name
+
+
+@pytest.mark.parametrize("encoding, message", [
+    ("idna", "'idna', which is not a character set"),
+    ("punycode", "'punycode', which is not a character set"),
+    ("unicode_escape", "'unicode_escape', which is not a character set"),
+    ("base64", "'base64', which is not a character set"),
+    ("rot13", "'rot13', which is not a character set"),
+    ("klingon-8", "'klingon-8', which is unknown"),
+    ("mbcs", "'mbcs', which is unknown"),
+    ("utf-16", "names the encoding 'utf-16', but the file starts with one byte per character"),
+    ("utf-32", "names the encoding 'utf-32', but the file starts with one byte per character"),
+    ("cp037", "read in cp037 the file does not start with that declaration"),
+    ("a b", "'a b', which is not an encoding name"),
+])
+def test_xml_declaring_an_encoding_it_cannot_be_read_in_is_refused_naming_it(encoding, message):
+    data = NIHON.replace("UTF-8", encoding).encode("utf-8")
+    with pytest.raises(MachineFormatError, match=re.escape(message)):
+        load_machine(data, "m.jff")
+
+
+def test_bytes_not_valid_in_the_declared_encoding_name_the_offset():
+    data = NIHON.replace("UTF-8", "shift_jis").encode("shift_jis") + b"\x81"
+    with pytest.raises(MachineFormatError,
+                       match=rf"not valid shift_jis text: the byte at offset {len(data) - 1} "
+                             r"\(0x81\)"):
+        load_machine(data, "m.jff")
+
+
+@pytest.mark.parametrize("fmt", ["m.jff", "m.json"])
+def test_text_with_a_lone_surrogate_is_refused_naming_it(fmt):
+    text = (jff("fa", state(0, "q\ud800", initial=True), edge(0, 0, "a")) if fmt == "m.jff"
+            else TWO_STATE.to_json().replace('"q1"', '"q\ud800"'))
+    with pytest.raises(FSMError, match=r"lone surrogate U\+D800"):
+        load_machine(text, fmt)
+
+
 def test_utf8_byte_order_mark_is_accepted():
     data = b"\xef\xbb\xbf" + TWO_STATE.to_json().encode()
     assert load_machine(data).machine == TWO_STATE
@@ -135,9 +200,10 @@ def test_json_row_of_the_wrong_kind_is_an_fsm_error_naming_the_field():
         load_machine(text, "m.json")
 
 
-def test_json_output_too_large_for_a_float_is_a_format_error():
+def test_json_output_too_large_for_a_float_names_the_state():
     text = '{"alphabet": ["a"], "transitions": [[0]], "outputs": [1%s], "start": 0}' % ("0" * 400)
-    with pytest.raises(MachineFormatError, match=r"wrong kind"):
+    with pytest.raises(InvalidOutputError,
+                       match=r"output of state 'q0' is a number of about 400 digits, too large"):
         load_machine(text, "m.json")
 
 
@@ -415,6 +481,62 @@ def test_space_is_a_symbol_not_an_empty_label():
     assert load_machine(text, "m.jff").machine.alphabet == (" ",)
 
 
+def test_spaces_around_jflap_state_names_are_removed_with_a_note():
+    text = jff("fa", state(0, " q0 ", initial=True), state(1, "   "), state(2, "q1"),
+               edge(0, 1, "a"), edge(1, 2, "a"), edge(2, 0, "a"))
+    result = load_machine(text, "m.jff")
+    assert result.machine.states == ("q0", "q1", "q1_2")
+    assert any("spaces at the ends of state names were removed: ' q0 ' (id 0) -> 'q0', '   ' "
+               "(id 1) -> 'q1'" in note for note in result.notes)
+
+
+def test_json_state_names_with_spaces_or_control_characters_are_refused():
+    for bad, message in ((" q1", "starts with whitespace"), ("q\u0001", "U+0001"),
+                         ("  ", "only whitespace")):
+        data = TWO_STATE.to_json().replace('"q1"', json.dumps(bad))
+        with pytest.raises(InvalidStateError, match=re.escape(message)):
+            load_machine(data, "m.json")
+
+
+def test_a_partial_jff_at_the_state_cap_is_refused_naming_the_dead_state(monkeypatch):
+    monkeypatch.setattr(io, "MAX_STATES", 3)
+    states = "".join(state(i, initial=(i == 0)) for i in range(3))
+    complete = jff("fa", states, *(edge(i, (i + 1) % 3, "a") for i in range(3)))
+    machine = load_machine(complete, "m.jff").machine
+    assert load_machine(io.machine_to_jff(machine), "m.jff").machine == machine
+    partial = jff("fa", states, edge(0, 1, "a"), edge(1, 2, "a"))
+    with pytest.raises(CapacityError, match=r"3 states and is partial \(1 of 3 transitions are "
+                                            r"missing\), so loading it adds a dead state: 4 "
+                                            r"states, over the cap of 3"):
+        load_machine(partial, "m.jff")
+
+
+def test_a_partial_jff_one_under_the_cap_loads_and_its_export_reloads(monkeypatch):
+    monkeypatch.setattr(io, "MAX_STATES", 3)
+    partial = jff("fa", state(0, initial=True), state(1), edge(0, 1, "a"))
+    machine = load_machine(partial, "m.jff").machine
+    assert machine.n_states == 3 and machine.states[-1] == "dead"
+    exported = io.machine_to_jff(machine)
+    assert load_machine(exported, "m.jff").machine == machine
+    assert load_machine(io.machine_to_json(machine), "m.json").machine == machine
+
+
+@pytest.mark.parametrize("fmt", ["json", "jff"])
+def test_states_times_symbols_over_the_transition_cap_is_refused(monkeypatch, fmt):
+    """The cap counts the machine's table, so a partial .jff filled by a dead state and a JSON
+    machine obey the same rule as the .jff export they make."""
+    monkeypatch.setattr(io, "MAX_TRANSITIONS", 5)
+    if fmt == "json":
+        data = json.dumps({"alphabet": list("abc"), "transitions": [[0, 0, 0]] * 2,
+                           "outputs": [0, 0], "start": 0})
+    else:
+        data = jff("fa", state(0, initial=True), state(1), edge(0, 1, "a"), edge(1, 0, "b"),
+                   edge(1, 1, "c"))
+    with pytest.raises(CapacityError, match=r"2 states and 3 symbols, so 6 transitions; the "
+                                            r"cap is 5|3 states and 3 symbols, so 9 transitions"):
+        load_machine(data, f"m.{fmt}")
+
+
 def test_too_many_states_in_a_jff_is_refused():
     states = "".join(state(i, initial=(i == 0)) for i in range(io.MAX_STATES + 1))
     with pytest.raises(CapacityError,
@@ -448,10 +570,15 @@ def test_jff_export_is_a_jflap_moore_file_with_positions():
     assert states[0].find("initial") is not None and states[1].findtext("output") == "1.0"
 
 
-def test_jff_export_refuses_control_characters():
-    machine = Machine(alphabet=("\x01",), transitions=[[0]], outputs=[0.0])
-    with pytest.raises(MachineFormatError, match=r"control character"):
-        io.machine_to_jff(machine)
+def test_jff_export_keeps_whitespace_symbols_exactly():
+    """Tab, newline, carriage return and space are symbols of the text task; XML would turn
+    them into spaces or drop them unless they are written as character references."""
+    machine = Machine(alphabet=("\t", "\n", "\r", " ", "a\r\nb"), transitions=[[0] * 5],
+                      outputs=[0.5])
+    text = io.machine_to_jff(machine)
+    assert "&#9;" in text and "&#10;" in text and "&#13;" in text
+    result = load_machine(text.encode("utf-8"), "m.jff")
+    assert result.machine.alphabet == machine.alphabet
 
 
 def test_symbol_with_a_comma_round_trips_in_literal_mode():
@@ -460,8 +587,13 @@ def test_symbol_with_a_comma_round_trips_in_literal_mode():
     assert load_machine(text, "m.jff", comma_labels="literal").machine == machine
 
 
-names = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn")), min_size=1, max_size=6)
-symbols = names.filter(lambda s: "," not in s)
+# what a Machine accepts: printable names without spaces at the ends; symbols may also be
+# whitespace (a space, a tab, a newline, a carriage return)
+printable = st.characters(blacklist_categories=("Cs", "Cc", "Cn"),
+                          blacklist_characters="\ufffe\uffff")
+names = st.text(printable, min_size=1, max_size=6).filter(lambda s: s.strip() == s)
+symbols = st.text(printable | st.sampled_from("\t\n\r "), min_size=1, max_size=6).filter(
+    lambda s: "," not in s)
 
 
 @st.composite
@@ -539,8 +671,16 @@ def test_reading_a_missing_file_names_it(tmp_path):
         io.read_machine_file(tmp_path / "nope.json")
 
 
-def test_machine_to_json_is_the_machine_json():
-    assert io.machine_to_json(TWO_STATE) == TWO_STATE.to_json()
+def test_json_export_names_every_transition_and_keeps_outputs_exactly():
+    """What a student (or another program) reads in a downloaded .json file."""
+    machine = Machine(alphabet=("a", " "), transitions=[[1, 0], [1, 1]],
+                      outputs=[0.1 + 0.2, -1e-300], start=1, states=("日本", "end"))
+    data = json.loads(io.machine_to_json(machine))
+    assert data == {"format": "fsm-explorer/machine", "version": 1, "alphabet": ["a", " "],
+                    "states": ["日本", "end"],
+                    "transitions": {"日本": {"a": "end", " ": "日本"},
+                                    "end": {"a": "end", " ": "end"}},
+                    "outputs": {"日本": 0.30000000000000004, "end": -1e-300}, "start": "end"}
 
 
 # ---------------------------------------------------------------------- real JFLAP files

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import reference as ref
 from fsm_engine import FSMError, Machine
+from fsm_engine import machine as machine_module
 from fsm_engine.errors import (
     CapacityError,
     InvalidAlphabetError,
@@ -28,6 +29,10 @@ from fsm_engine.errors import (
 from fsm_engine.machine import HORIZON_MAX_STATES, Step
 
 FAST = settings(max_examples=40, deadline=None)
+#: valid state names: printable text (no control character, no surrogate), no space at the ends
+NAMES = st.text(st.characters(blacklist_categories=("Cc", "Cs"),
+                              blacklist_characters="\ufffe\uffff"),
+                min_size=1, max_size=6).filter(lambda s: s.strip() == s and s)
 
 
 @st.composite
@@ -45,8 +50,7 @@ def machines(draw, max_states=20, max_symbols=6, output_values=None, names=False
         else ["a", "b"][:n_symbols]
     states = None
     if names:
-        states = draw(st.lists(st.text(min_size=1, max_size=6), min_size=n_states,
-                               max_size=n_states, unique=True))
+        states = draw(st.lists(NAMES, min_size=n_states, max_size=n_states, unique=True))
     return Machine(alphabet=alphabet, transitions=table, outputs=outputs, start=start,
                    states=states)
 
@@ -66,6 +70,9 @@ def five_states() -> list[list[int]]:
 # ---------------------------------------------------------------------- validation
 @pytest.mark.parametrize("alphabet, message", [
     ((), "alphabet is empty"),
+    (("a", "\x01"), "alphabet symbol 1 is '\\x01', which holds the control character U+0001"),
+    (("a", "b\udfff"), "alphabet symbol 1 is 'b\\udfff', which holds the lone surrogate U+DFFF"),
+    (("\x7f",), "the control character U+007F at position 1"),
     (("a", "a"), "alphabet symbol 'a' appears twice"),
     (("a", 2), "alphabet symbol 1 is 2"),
     (("a", ""), "alphabet symbol 1 is ''"),
@@ -81,6 +88,17 @@ def test_bad_alphabet_raises_invalid_alphabet_naming_the_symbol(alphabet, messag
     (("x", 3), "state name 1 is 3"),
     (("x", ""), "state name 1 is ''"),
     (5, "states must be a sequence of state names, got 5"),
+    (("x", "a\x01b"), "state name 1 is 'a\\x01b', which holds the control character U+0001 at "
+                      "position 2"),
+    (("x", "a\nb"), "the control character U+000A at position 2"),
+    (("\x85",), "the control character U+0085 at position 1"),
+    (("x", "\ud800"), "state name 1 is '\\ud800', which holds the lone surrogate U+D800"),
+    (("ok\uffff",), "the non-character U+FFFF at position 3"),
+    (("x", "   "), "state name 1 is '   ', only whitespace"),
+    (("x", "\u3000"), "only whitespace"),
+    ((" x",), "state name 0 is ' x', which starts with whitespace; a table could not tell it "
+              "from 'x'"),
+    (("x\u00a0",), "state name 0 is 'x\\xa0', which ends with whitespace"),
 ])
 def test_bad_state_names_raise_invalid_state(states, message):
     with pytest.raises(InvalidStateError, match=re.escape(message)):
@@ -125,7 +143,7 @@ def test_transition_targets_may_be_names_or_integral_floats():
     ([[0, 1], [0]],
      "transitions from state 'q1' have 1 entries, but the alphabet has 2 symbols ['a', 'b']"),
     (5, "transitions must be a [states][symbols] table or a {state: {symbol: state}} dict, got 5"),
-    ([[0, 1], 7], "transitions must be a [states][symbols] table"),
+    ([[0, 1], 7], "transitions from state 'q1' must be a list of one target per symbol, got 7"),
 ])
 def test_malformed_transition_table_is_refused(transitions, message):
     with pytest.raises(InvalidTransitionError, match=re.escape(message)):
@@ -161,6 +179,83 @@ def test_bad_transition_dicts_are_named(transitions, message):
 def test_bad_outputs_raise_invalid_output_naming_the_state(outputs, message):
     with pytest.raises(InvalidOutputError, match=re.escape(message)):
         Machine(alphabet="a", transitions=[[1], [0]], outputs=outputs)
+
+
+def test_whitespace_symbols_are_allowed_and_run():
+    """The text task reads spaces, tabs, newlines and carriage returns as symbols."""
+    m = Machine(alphabet=(" ", "\n", "\t", "\r", "a b"), transitions=[[1, 0, 0, 0, 1], [1] * 5],
+                outputs=[0, 1])
+    assert m.run([" ", "\n"]).tolist() == [1, 1] and m.alphabet[4] == "a b"
+
+
+@pytest.mark.parametrize("outputs, message", [
+    ([0.0, 10**400], "output of state 'q1' is a number of about 400 digits, too large for a "
+                     "floating-point number"),
+    ([0.0, 1 + 2j], "output of state 'q1' is (1+2j), a complex number; outputs must be real"),
+    ([0.0, np.complex128(1)], "a complex number"),
+    (np.array([0.0, np.inf]), "output of state 'q1' is inf; it must be a finite number"),
+    ([0.0, np.True_], "output of state 'q1' is np.True_; it must be a finite number"),
+    ([0.0, "1.5"], "output of state 'q1' is '1.5', not a number"),
+])
+def test_outputs_that_are_not_finite_reals_are_refused(outputs, message):
+    with pytest.raises(InvalidOutputError, match=re.escape(message)):
+        Machine(alphabet="a", transitions=[[1], [0]], outputs=outputs)
+
+
+def test_huge_integers_in_a_machine_are_named_not_printed():
+    with pytest.raises(InvalidTransitionError, match=r"goes to a number of about 5,000 digits"):
+        Machine(alphabet="a", transitions=[[10**5000]], outputs=[0])
+    with pytest.raises(InvalidStateError, match=r"start is a number of about 5,000 digits"):
+        Machine(alphabet="a", transitions=[[0]], outputs=[0], start=10**5000)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Machine.from_dict({"alphabet": [str(i) for i in range(10**5)],
+                               "transitions": [[0]] * 10**5, "outputs": [0] * 10**5,
+                               "start": 0}),
+    lambda: Machine(range(10**9), [[0]], [0]),                   # never made into a tuple
+    lambda: Machine("a", (row for row in iter(lambda: [0], None)), [0]),
+    lambda: Machine("a", [[0]], [0], states=range(10**12)),
+], ids=["1e5 x 1e5", "1e9 symbols", "endless rows", "1e12 state names"])
+def test_a_table_over_the_cap_is_refused_before_it_is_allocated(make, monkeypatch):
+    monkeypatch.setattr(machine_module, "MAX_TABLE_ENTRIES", 1000)   # an endless input stops soon
+    with pytest.raises(CapacityError, match=r"over the cap of 1,000 \(MAX_TABLE_ENTRIES\)"):
+        make()
+
+
+def test_the_table_cap_allows_a_machine_of_exactly_the_cap(monkeypatch):
+    monkeypatch.setattr(machine_module, "MAX_TABLE_ENTRIES", 6)
+    assert Machine("ab", [[0, 1]] * 3, [0] * 3).n_states == 3
+    with pytest.raises(CapacityError, match=r"3 states and 3 symbols .* 9 entries"):
+        Machine("abc", [[0, 1, 2]] * 3, [0] * 3)
+
+
+class CountingName(str):
+    """A state name that counts how often it is compared with another name."""
+
+    comparisons = 0
+
+    def __eq__(self, other):
+        CountingName.comparisons += 1
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+def test_dict_form_names_are_resolved_in_linear_time():
+    """Each name is looked up in a dict, never searched for in the list of states: the number of
+    comparisons grows like the number of states (a search would make about n² / 2)."""
+    n = 3000
+    names = [CountingName(f"s{i}") for i in range(n)]
+    copies = [CountingName(f"s{i}") for i in range(n)]          # equal, not the same objects
+    data = {"alphabet": ["a", "b"], "states": names,
+            "transitions": {s: {"a": copies[(i + 1) % n], "b": copies[i]}
+                            for i, s in enumerate(names)},
+            "outputs": {s: float(i) for i, s in enumerate(copies)}, "start": copies[-1]}
+    CountingName.comparisons = 0
+    machine = Machine.from_dict(data)
+    assert CountingName.comparisons < 20 * n
+    assert machine.n_states == n and machine.transitions[n - 1].tolist() == [0, n - 1]
 
 
 @pytest.mark.parametrize("start, message", [
