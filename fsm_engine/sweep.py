@@ -552,7 +552,7 @@ class _Sink:
 
     def write(self, row: dict) -> None:
         self.rows.append(row)
-        if self.kind == "csv":
+        if self._handle is not None:                  # CSV
             self._writer.writerow(_csv_cells(row, self.columns))
             self._handle.flush()
         else:
@@ -875,8 +875,11 @@ def sweep_figure(rows: Sequence[dict]):
         metric = task_rows[0]["metric_name"]
         figure.update_yaxes(title_text=metric, **position)
         figure.update_xaxes(title_text=x_title, **position)
-        if _log_axis([x for line in lines for x in line["x"]]):
+        xs = sorted({x for line in lines if not line["level"] for x in line["x"]}, key=repr)
+        if _log_axis(xs):
             figure.update_xaxes(type="log", **position)
+        if _numeric(xs) and len(xs) <= 12:          # ticks at the values swept, not between
+            figure.update_xaxes(tickmode="array", tickvals=sorted(xs), **position)
     metrics = ", ".join(dict.fromkeys(r["metric_name"] for r in ok))
     against = ", ".join(dict.fromkeys(x_names))
     figure.update_layout(title={"text": f"Sweep: {metrics} against {against} "
@@ -898,7 +901,8 @@ def _lines(task_rows: list[dict], varied: dict[str, list[str]]) -> tuple[list[di
         x_name = task_swept[0]
         keyed = [(r, _params(r, "task")[x_name]) for r in task_rows]
         return _points(keyed, varied, skip=x_name), x_name
-    first_swept = {r["model"]: (varied[f"model {r['model']}"] or [None])[0] for r in task_rows}
+    first_swept = {r["model"]: next(iter(varied[f"model {r['model']}"]), None)
+                   for r in task_rows}
     x_names = [name for name in dict.fromkeys(first_swept.values()) if name is not None]
     if not x_names:                             # nothing swept: the models side by side
         return _points([(r, r["label"]) for r in task_rows], varied), "model"

@@ -113,7 +113,7 @@ def dask_overhead(n_runs: int = 24) -> dict:
 
 def run(workers: int = 2, n_runs: int = 24, repeats: int = 3, dask: bool = True) -> dict:
     """Both measurements (the Dask one only when ``dask`` and dask.distributed is installed)."""
-    result = {"speedup": speedup(workers, repeats)}
+    result: dict[str, dict | None] = {"speedup": speedup(workers, repeats)}
     if dask:
         try:
             import distributed  # noqa: F401
