@@ -421,7 +421,8 @@ def largest_gram_eigenvalue(X, n_iter: int = 30, random_state=0) -> float:
         vector /= np.linalg.norm(vector)
         image = matmul(X, vector[:-1, None].astype(X.dtype))[:, 0] + vector[-1]   # [T]
         back = np.empty(n_features + 1)
-        back[:-1] = rmatmul(X, image[:, None])[:, 0]
+        # image is float64 (the bias entry); cast back, or float32 X is copied to float64
+        back[:-1] = rmatmul(X, image[:, None].astype(X.dtype, copy=False))[:, 0]
         back[-1] = image.sum()
         estimate = float(vector @ back)
         vector = back
