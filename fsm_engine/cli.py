@@ -6,6 +6,7 @@
     fsm-explorer compare --task NAME [-p k=v ...] [--models fsm,esn,lstm] [-P model.name=v ...]
     fsm-explorer models                      the registry models and their parameters
     fsm-explorer sweep CONFIG.toml [--workers N] [--scheduler ADDRESS] [--out FILE] [--resume]
+    fsm-explorer extract --task NAME [-p k=v ...] [--from lstm|fsm] [--method quantise|lstar]
     fsm-explorer bench engine|readout|lstm|tasks|compare [options]
 
 Every command that produces results accepts ``--json``.  Bad input exits with
@@ -332,6 +333,49 @@ def cmd_sweep(args) -> int:
 
 
 # ---------------------------------------------------------------------- bench
+# ---------------------------------------------------------------------- extract
+def cmd_extract(args) -> int:
+    import time
+
+    from . import extract, io, tasks
+
+    method = args.method or ("product" if args.source == "fsm" else "quantise")
+    if (method == "product") != (args.source == "fsm"):
+        raise FSMError(f"--method {method} does not fit --from {args.source}: an LSTM's machine "
+                       "is extracted by 'quantise' or 'lstar', an FSM network's by 'product'")
+    task = tasks.make(args.task, seed=args.seed, **task_params_from_args(args))
+    params = model_params_from_args(args.model_param, [args.source], args.source)[args.source]
+    started = time.perf_counter()
+    with _progress_bar(f"training {args.source}") as bar:
+        learner = extract.train(task, args.source, seed=args.seed, seconds=args.seconds,
+                                progress=_show_training(bar), **params)
+    train_seconds = time.perf_counter() - started
+    result = extract.extract(learner, method, seconds=args.seconds, seed=args.seed)
+    if args.out:
+        io.write_machine_file(result.machine, args.out)
+    row = {**result.as_dict(), "task": task.name, "task_params": dict(task.params),
+           "train_seconds": train_seconds, "out": args.out}
+    _emit(row, args.json, _extraction_text(result, train_seconds, args.out))
+    return 0
+
+
+def _extraction_text(result, train_seconds: float, out: str | None) -> str:
+    minimal = "" if result.minimal_states is None else \
+        f" (the task's minimal automaton: {result.minimal_states})"
+    lines = [f"{result.method} from the trained {result.model} (trained {train_seconds:.1f} s): "
+             f"{result.states} states after minimisation, {result.raw_states} before"
+             f"{minimal}",
+             f"fidelity {result.fidelity:.4f}   accuracy {result.accuracy:.4f}   "
+             f"{result.model} accuracy {result.model_accuracy:.4f}   "
+             f"extraction {result.seconds:.2f} s",
+             *(f"note: {note}" for note in result.notes)]
+    if result.states <= 30:
+        lines += ["", _machine_text(result.machine, result.machine.analysis())]
+    if out:
+        lines.append(f"machine written to {out}")
+    return "\n".join(lines)
+
+
 def cmd_bench(args) -> int:
     module = importlib.import_module(f"fsm_engine.benchmarks.{args.name}")
     return module.main(args.bench_args) or 0
@@ -407,6 +451,29 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--json", action="store_true",
                      help="print the summary and every row as JSON")
     swp.set_defaults(func=cmd_sweep)
+
+    ext = sub.add_parser("extract", help="train an LSTM (or an FSM network) on a task, then "
+                                         "extract the finite-state machine it computes",
+                         description="Train a registry model (defaults, -P to change them) "
+                                     "until its held-out accuracy is 100%% or --seconds run "
+                                     "out, then extract its machine: from an LSTM by "
+                                     "clustering its hidden states (quantise) or by L* "
+                                     "(lstar); from an FSM network, its product automaton.")
+    _add_task_args(ext)
+    ext.add_argument("--from", dest="source", choices=("lstm", "fsm"), default="lstm",
+                     help="the model to train and extract from (default lstm)")
+    ext.add_argument("--method", choices=("quantise", "lstar", "product"), default=None,
+                     help="default: quantise for an LSTM, product for an FSM network")
+    ext.add_argument("-P", "--model-param", action="append", default=[], metavar="NAME=VALUE",
+                     help="model parameter, repeatable (e.g. -P n_hidden=32); see "
+                          "'fsm-explorer models'")
+    ext.add_argument("--seconds", type=float, default=60.0,
+                     help="training budget; L* and the product exploration get as long again "
+                          "(default 60)")
+    ext.add_argument("--seed", type=int, default=0, help="seed of the task, model and extraction")
+    ext.add_argument("--out", metavar="FILE", default=None,
+                     help="write the machine to FILE: .json, .jff (JFLAP) or .dot")
+    ext.set_defaults(func=cmd_extract)
 
     bench = sub.add_parser("bench", help="run a benchmark (same code as bench/*.py)")
     bench.add_argument("name", choices=benchmark_names())
