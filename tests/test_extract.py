@@ -281,3 +281,17 @@ def test_cli_extract_from_an_fsm_network_and_a_method_that_does_not_fit(capsys):
     assert row["method"] == "product" and row["model"] == "fsm" and "lstm_accuracy" not in row
     assert main(["extract", "--task", "tomita", "--from", "fsm", "--method", "lstar"]) == 2
     assert "does not fit" in capsys.readouterr().err
+
+
+def test_bench_extract_writes_the_table_and_every_run(tmp_path):
+    from fsm_engine.benchmarks import extract as bench
+
+    out = tmp_path / "extract"
+    assert bench.main(["--quick", "--grammars", "1", "--train-seconds", "2",
+                       "--lstar-seconds", "2", "--out", str(out), "--json"]) == 0
+    result = json.loads(out.with_suffix(".json").read_text())
+    assert [(r["grammar"], r["method"]) for r in result["rows"]] == [(1, "quantise"),
+                                                                     (1, "lstar")]
+    assert len(result["runs"]) == 2 and result["meta"]["seeds"] == 1
+    table = out.with_suffix(".md").read_text()
+    assert "| 1 | 2 | quantise |" in table and "seed 0;" in table

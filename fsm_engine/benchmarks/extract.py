@@ -118,11 +118,15 @@ def format_table(result: dict) -> str:
         r["published"]] for r in result["rows"]]), "",
         f"LSTM H={meta['hidden']}, trained up to {meta['train_seconds']:g} s per seed "
         f"(median {np.median([r['train_seconds'] for r in result['rows']]):.1f} s); L* budget "
-        f"{meta['lstar_seconds']:g} s; seeds 0-{meta['seeds'] - 1}; tomita n_strings="
+        f"{meta['lstar_seconds']:g} s; {_seeds_text(meta['seeds'])}; tomita n_strings="
         f"{meta['task']['n_strings']}, max_length={meta['task']['max_length']}. Fidelity and "
         "accuracy are on the held-out strings; seconds = median extraction time. Grammar 3 is "
         "read as 'no odd run of 1s directly followed by an odd run of 0s'."]
     return "\n".join(lines)
+
+
+def _seeds_text(seeds: int) -> str:
+    return "seed 0" if seeds == 1 else f"seeds 0-{seeds - 1}"
 
 
 def main(argv=None) -> int:
