@@ -38,6 +38,8 @@ MAX_STATES = 1_000
 MAX_TRANSITIONS = 50_000
 #: most distinct input symbols a loaded machine may have
 MAX_SYMBOLS = 256
+#: JFLAP state ids must be smaller than this in size (JFLAP numbers states 0, 1, 2, ...)
+MAX_ID = 10**9
 
 COMMA_LABEL_MODES = ("error", "split", "literal")
 #: download formats of :func:`dump_machine`: (file extension, MIME type)
@@ -79,16 +81,18 @@ class AmbiguousLabelError(MachineFormatError):
 
     def __init__(self, labels):
         self.labels = tuple(labels)
-        shown = ", ".join(repr(label) for label in self.labels)
+        shown = _shown_list(self.labels)
         first = self.labels[0]
-        parts = [repr(part) for part in _split_label(first)]
+        parts = [_short(part) for part in _split_label(first)]
+        if len(parts) > 6:
+            parts = parts[:5] + ["..."]
         super().__init__(
             f"the edge label{'s' if len(self.labels) > 1 else ''} {shown} contain"
-            f"{'' if len(self.labels) > 1 else 's'} a comma. JFLAP reads {first!r} as the "
-            f"{len(first)}-character string {first!r}, but you probably meant "
+            f"{'' if len(self.labels) > 1 else 's'} a comma. JFLAP reads {_short(first)} as the "
+            f"{len(first)}-character string {_short(first)}, but you probably meant "
             f"{' or '.join(parts)} (several edges drawn as one). Choose how to read it: "
             f"'split' (one transition on each of {' and '.join(parts)}) or 'literal' "
-            f"(one symbol {first!r}, as JFLAP does)")
+            f"(one symbol {_short(first)}, as JFLAP does)")
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,7 @@ def load_machine(data: bytes | str, filename: str = "", *, comma_labels: str = "
     """
     if comma_labels not in COMMA_LABEL_MODES:
         raise FSMError(
-            f"comma_labels is {comma_labels!r}; it must be one of {list(COMMA_LABEL_MODES)}")
+            f"comma_labels is {_short(comma_labels)}; it must be one of {list(COMMA_LABEL_MODES)}")
     _check_size(len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data),
                 max_bytes)
     notes: list[str] = []
@@ -279,12 +283,19 @@ def _check_transition_count(n_states: int, n_symbols: int, what: str) -> None:
             "states or symbols")
 
 
-def _short(value) -> str:
+def _short(value, limit: int = 60) -> str:
+    """``repr(value)`` for a message, shortened to ``limit`` characters."""
     try:
         text = repr(value)
     except (RecursionError, ValueError):     # nested too deeply, or an int over 4300 digits
         return f"(a {type(value).__name__} too large to show)"
-    return text if len(text) <= 40 else text[:37] + "..."
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _shown_list(items, limit: int = 10) -> str:
+    """Up to ``limit`` items, shortened, separated by commas (", ..." when there are more)."""
+    return (", ".join(_short(item) for item in items[:limit])
+            + (", ..." if len(items) > limit else ""))
 
 
 # ---------------------------------------------------------------------- JFLAP import
@@ -418,7 +429,8 @@ def _machine_from_jff(root: Element, comma_labels: str, notes: list[str]) -> Mac
     if kind not in ("fa", "moore"):
         what = _JFLAP_TYPE_NAMES.get(kind, "kind of JFLAP file this program does not know")
         raise MachineFormatError(
-            f"this JFLAP file has type {kind!r} (a {what}); only {_SUPPORTED_JFLAP} can be loaded")
+            f"this JFLAP file has type {_short(kind)} (a {what}); only {_SUPPORTED_JFLAP} can be "
+            "loaded")
     automaton = root.find(".//automaton")
     if automaton is None:                        # JFLAP 6 puts states right under <structure>
         automaton = root
@@ -476,7 +488,7 @@ def _tidy_state_names(states: list[_JffState], notes: list[str]) -> list[_JffSta
     for state in states:
         name = state.name.strip() or f"q{state.id}"
         if name != state.name:
-            changed.append(f"{state.name!r} (id {state.id}) -> {name!r}")
+            changed.append(f"{_short(state.name)} (id {state.id}) -> {_short(name)}")
             state = replace(state, name=name)
         tidy.append(state)
     if changed:
@@ -487,11 +499,16 @@ def _tidy_state_names(states: list[_JffState], notes: list[str]) -> list[_JffSta
 
 def _parse_id(text: str, what: str) -> int:
     try:
-        return int(text.strip())
+        value = int(text.strip())
     except ValueError:
         raise MachineFormatError(
             f"{what} is {_short(text)}, not a whole number "
             "(JFLAP numbers its states 0, 1, 2, ...)") from None
+    if abs(value) >= MAX_ID:
+        raise MachineFormatError(
+            f"{what} is {_short(text.strip(), 30)}, a number too large for a state id "
+            "(JFLAP numbers its states 0, 1, 2, ...)")
+    return value
 
 
 def _unique_state_names(states: list[_JffState], notes: list[str]) -> list[str]:
@@ -507,11 +524,12 @@ def _unique_state_names(states: list[_JffState], notes: list[str]) -> list[str]:
                 suffix += 1
             name = f"{state.name}_{suffix}"
             taken.add(name)
-            renamed.append(f"{state.name!r} (id {state.id}) -> {name!r}")
+            renamed.append(f"{_short(state.name)} (id {state.id}) -> {_short(name)}")
         seen.add(name)
         names.append(name)
     if renamed:
-        notes.append("some states had the same name and were renamed: " + ", ".join(renamed))
+        notes.append("some states had the same name and were renamed: "
+                     + ", ".join(renamed[:10]) + (", ..." if len(renamed) > 10 else ""))
     return names
 
 
@@ -541,7 +559,8 @@ def _read_jff_transitions(automaton: Element, index_of: dict, names: list[str],
                     if kind == "fa" else "not a Moore machine this program can run: give every "
                     "transition one symbol to read in JFLAP and save again")
             raise MachineFormatError(
-                f"the transition from {names[ends[0]]!r} to {names[ends[1]]!r} reads the empty "
+                f"the transition from {_short(names[ends[0]])} to {_short(names[ends[1]])} reads "
+                f"the empty "
                 f"string (λ), so this is {what}")
         edges.append((ends[0], ends[1], label))
     return edges
@@ -570,8 +589,8 @@ def _transition_table(edges, names: list[str], comma_labels: str, notes: list[st
             previous = table.setdefault((source, x), target)
             if previous != target:
                 raise MachineFormatError(
-                    f"state {names[source]!r} has two transitions on {symbol!r} (to "
-                    f"{names[previous]!r} and to {names[target]!r}), so this is a "
+                    f"state {_short(names[source])} has two transitions on {_short(symbol)} "
+                    f"(to {_short(names[previous])} and to {_short(names[target])}), so this is a "
                     f"nondeterministic automaton (NFA). {_TO_DFA_HINT}")
     if len(symbol_index) > MAX_SYMBOLS:
         raise CapacityError(
@@ -582,15 +601,16 @@ def _transition_table(edges, names: list[str], comma_labels: str, notes: list[st
             "one transition")
     if ambiguous and comma_labels == "split":
         notes.append("labels with commas were split into one transition per symbol: "
-                     + ", ".join(f"{label!r} -> {' and '.join(map(repr, _split_label(label)))}"
-                                 for label in ambiguous))
+                     + ", ".join(f"{_short(label)} -> "
+                                 f"{' and '.join(map(_short, _split_label(label)[:6]))}"
+                                 for label in ambiguous[:10]))
     if ambiguous and comma_labels == "literal":
         notes.append("labels with commas were kept as single symbols, as JFLAP reads them: "
-                     + ", ".join(map(repr, ambiguous)))
+                     + _shown_list(ambiguous))
     long_labels = [s for s in symbol_index if len(s) > 1 and s not in ambiguous]
     if long_labels:
         notes.append("multi-character labels became input symbols of their own: "
-                     + ", ".join(map(repr, long_labels))
+                     + _shown_list(long_labels)
                      + " (JFLAP reads such a label as a string of several symbols)")
     return tuple(symbol_index), table
 
@@ -608,19 +628,20 @@ def _jff_outputs(states: list[_JffState], names: list[str], kind: str,
     for name, state in zip(names, states, strict=True):
         if state.output is None or not state.output.strip():
             raise MachineFormatError(
-                f"state {name!r} has no output; in a Moore machine every state needs a number "
-                "as its output — set it in JFLAP and save again")
+                f"state {_short(name)} has no output; in a Moore machine every state needs a "
+                "number as its output — set it in JFLAP and save again")
         try:
             value = float(state.output)
         except ValueError:
             raise MachineFormatError(
-                f"state {name!r} has the output {state.output!r}, which is not a number. Here a "
-                "machine's outputs are real numbers (the readout multiplies them by a weight), so "
-                "outputs such as letters cannot be loaded — give every state a numeric output in "
-                "JFLAP (e.g. 0 and 1) and save again") from None
+                f"state {_short(name)} has the output {_short(state.output)}, which is not a "
+                "number. Here a machine's outputs are real numbers (the readout multiplies them "
+                "by a weight), so outputs such as letters cannot be loaded — give every state a "
+                "numeric output in JFLAP (e.g. 0 and 1) and save again") from None
         if not math.isfinite(value):
             raise MachineFormatError(
-                f"state {name!r} has the output {state.output!r}; it must be a finite number")
+                f"state {_short(name)} has the output {_short(state.output)}; it must be a finite "
+                "number")
         outputs.append(value)
     return outputs
 

@@ -719,11 +719,9 @@ def _show(value, limit: int = 60) -> str:
 
 
 def _listing(items, limit: int = 10) -> str:
-    """A list of names for a message, shortened to ``limit`` entries."""
-    items = list(items[:limit + 1])
-    if len(items) <= limit:
-        return repr(list(items))
-    return repr(list(items[:limit]))[:-1] + ", ...]"
+    """A list of names for a message: at most ``limit`` of them, each shortened."""
+    shown = [_show(item, 30) for item in items[:limit]]
+    return "[" + ", ".join(shown) + (", ...]" if len(items) > limit else "]")
 
 
 def _describe_char(match: re.Match) -> str:
