@@ -7,8 +7,10 @@ Two measurements, each through :func:`fsm_engine.sweep.execute` as a user runs i
   2 local ``loky`` workers started for it (cold: worker start and imports included), then
   in turns in this process and on the same, already running workers (warm; the median
   ratio of the turns).  Speed-up = in-process wall time / 2-worker wall time.  The
-  metrics must be identical every time (checked).  The load average is recorded: on a
-  machine other processes keep busy, a second worker finds no idle core.
+  metrics must be identical every time (checked).  What the machine allowed is recorded
+  beside it: the load average, and the speed-up plain busy work gets from the same number
+  of worker processes (:func:`capacity`) — on a machine other processes keep busy, a
+  second worker finds no idle core.
 - **Dask overhead per run**: ``runs`` tiny runs (an ESN of 10 units on 300 steps, a
   few milliseconds each) on a 1-worker Dask ``LocalCluster`` and in this process.
   Overhead per run = (wall time − the runs' own seconds) / runs, for both; the Dask
@@ -52,6 +54,28 @@ def _metrics(rows: list[dict]) -> list:
     return [(row["run_id"], row["metric"]) for row in rows]
 
 
+def _spin(n: int) -> float:
+    """Busy pure-Python work; returns its wall seconds."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(n):
+        total += i
+    return time.perf_counter() - started
+
+
+def capacity(workers: int = 2, n: int = 10_000_000) -> float:
+    """The speed-up ``workers`` processes can get on this machine right now: the same busy
+    work in one worker alone, then in each of ``workers`` at once; ``workers x alone /
+    together`` (about ``workers`` on idle cores, about 1 when others take them)."""
+    from joblib import Parallel, delayed
+
+    with Parallel(n_jobs=workers, backend="loky") as parallel:
+        parallel(delayed(_spin)(1000) for _ in range(workers))          # start the workers
+        alone = parallel(delayed(_spin)(n) for _ in range(1))[0]
+        together = max(parallel(delayed(_spin)(n) for _ in range(workers)))
+    return workers * alone / together
+
+
 def speedup(workers: int = 2, repeats: int = 3) -> dict:
     """Wall seconds of the 16-run sweep in this process and on ``workers`` loky workers:
     once with workers started for it (cold), then ``repeats`` times in turns with the
@@ -73,6 +97,7 @@ def speedup(workers: int = 2, repeats: int = 3) -> dict:
         outcomes.append(warm_rows)
     ratios = [s / w for s, w in zip(serial, warm, strict=True)]
     return {"runs": len(runs), "workers": workers, "repeats": repeats, "load_average": load,
+            "available_speedup": capacity(workers),
             "run_seconds": sum(row["seconds"] for row in reference),
             "in_process_s": float(np.median(serial)), "workers_cold_s": cold,
             "workers_warm_s": float(np.median(warm)), "speedup_cold": first / cold,
@@ -134,7 +159,8 @@ def format_table(result: dict) -> str:
          f"{s['speedup_warm']:.2f}x"]]),
         f"\nwarm: medians of {s['repeats']} turns; the runs' own seconds (in process): "
         f"{s['run_seconds']:.1f}; load average at the start: {s['load_average']:.1f}; "
-        f"identical metrics: {s['identical_metrics']}"]
+        f"the speed-up {s['workers']} busy processes got at the end: "
+        f"{s['available_speedup']:.2f}x; identical metrics: {s['identical_metrics']}"]
     d = result.get("dask")
     if d is None:
         lines.append("\nDask: not installed (pip install \"fsm-network-explorer[cluster]\")")
