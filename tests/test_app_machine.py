@@ -8,11 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from explorer import session
 from explorer.limits import LIMITS
 from fsm_engine import Machine, presets
+from fsm_engine.errors import MachineFormatError
 from fsm_engine.io import load_machine
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
@@ -254,6 +258,118 @@ def test_a_bad_upload_shows_why_and_keeps_the_machine(page, name, content, expec
     upload(page, name, content)
     assert any(expected in m and "unchanged" in m for m in messages(page)), messages(page)
     assert dot(page) == before
+
+
+def _with_name(old: str, new: str) -> bytes:
+    """The parity preset's JSON with the state or symbol ``old`` renamed ``new`` everywhere."""
+    return PARITY_JSON.decode().replace(json.dumps(old), json.dumps(new)).encode()
+
+
+def download_payloads(at: AppTest, monkeypatch) -> dict:
+    """{file name: bytes} of the download buttons after a rerun of ``at``."""
+    served = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self, path_or_data, mimetype, kind, filename=None):
+        served[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    at.run()
+    return served
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("control.json", _with_name("odd", "o\u0001dd"), "control character U+0001"),
+    ("surrogate.json", _with_name("odd", "\ud800"), "lone surrogate U+D800"),
+    ("blank.json", _with_name("odd", "   "), "only whitespace"),
+    ("spaced.json", _with_name("odd", " odd"), "starts with whitespace"),
+    ("symbol.json", _with_name("a", "\u0007"), "control character U+0007"),
+    ("not-utf8.json", _with_name("odd", "x").replace(b'"x"', b'"\xed\xa0\x80"'), "not UTF-8"),
+    ("sjis.jff", JFF_MOORE.replace(b"UTF-8", b"shift_jis") + b"\x81", "not valid shift_jis"),
+    ("wide.jff", JFF_MOORE.replace(b"UTF-8", b"utf-16"), "not written in utf-16"),
+    ("idna.jff", JFF_MOORE.replace(b"UTF-8", b"idna"), "'idna', which is not a character set"),
+])
+def test_an_upload_with_unusable_text_is_refused_and_the_page_keeps_working(
+        page, monkeypatch, name, content, expected):
+    """The machine, its diagram, its table and its downloads stay as they were, on this run and
+    on the next ones."""
+    before, machine = dot(page), page.session_state["machine"]
+    upload(page, name, content)
+    assert not page.exception, page.exception
+    assert any(expected in m and "unchanged" in m for m in messages(page)), messages(page)
+    served = download_payloads(page, monkeypatch)                 # a rerun
+    assert not page.exception, page.exception
+    assert page.session_state["machine"] == machine and dot(page) == before
+    assert Machine.from_json(served["machine.json"].decode()) == machine
+    assert load_machine(served["machine.jff"], "machine.jff").machine == machine
+    assert page.data_editor[0].value["state"].tolist() == list(machine.states)
+
+
+WEIRD_BUT_VALID = Machine(
+    alphabet=(" ", "\n", "\t", "a,b", '"', "\u00e9", "\U0001f600"),
+    transitions=[[1, 0, 0, 2, 1, 0, 2], [0, 1, 2, 2, 0, 1, 0], [2, 2, 2, 0, 1, 0, 1]],
+    outputs=[0.5, -1e-300, 1e308], start=1,
+    states=("日本", "a  b", "nan"))
+
+
+def test_a_machine_with_unusual_but_valid_names_works_everywhere_on_the_page(page, monkeypatch):
+    """Spaces, newlines, tabs, quotes, commas and emoji as symbols, and CJK, inner spaces and
+    'nan' as state names: loaded, drawn, tabled, downloaded and kept as it is on every rerun
+    (the untouched table editor changes nothing)."""
+    upload(page, "weird.json", WEIRD_BUT_VALID.to_json().encode())
+    assert not page.exception, page.exception
+    assert page.session_state["machine"] == WEIRD_BUT_VALID
+    assert '"a  b"' in dot(page) and "nan" in dot(page)
+    served = download_payloads(page, monkeypatch)
+    assert not page.exception, page.exception
+    assert Machine.from_json(served["machine.json"].decode()) == WEIRD_BUT_VALID
+    assert load_machine(served["machine.jff"], "machine.jff",
+                        comma_labels="literal").machine == WEIRD_BUT_VALID
+    assert page.data_editor[0].value["state"].tolist() == ["日本", "a  b", "nan"]
+    page.run()
+    assert page.session_state["machine"] == WEIRD_BUT_VALID
+    assert "file weird.json" in machine_caption(page)            # not "edited in the table"
+
+
+printable = hst.characters(blacklist_categories=("Cs", "Cc", "Cn"),
+                           blacklist_characters="\ufffe\uffff")
+
+
+@hst.composite
+def named_machines(draw):
+    """Machines whose names are anything a Machine accepts (inner spaces, 'nan', '0', ...)."""
+    names = hst.text(printable, min_size=1, max_size=5).filter(lambda s: s.strip() == s) \
+        | hst.sampled_from(["nan", "None", "0", "1.5", "True", "a  b", "", "-"])
+    states = draw(hst.lists(names.filter(bool), min_size=1, max_size=5, unique=True))
+    alphabet = draw(hst.lists(hst.text(printable | hst.sampled_from(" \t\n"), min_size=1,
+                                       max_size=3), min_size=1, max_size=3, unique=True))
+    table = draw(hst.lists(hst.lists(hst.integers(0, len(states) - 1), min_size=len(alphabet),
+                                     max_size=len(alphabet)),
+                           min_size=len(states), max_size=len(states)))
+    outputs = draw(hst.lists(hst.floats(allow_nan=False, allow_infinity=False),
+                             min_size=len(states), max_size=len(states)))
+    return Machine(alphabet, table, outputs, draw(hst.integers(0, len(states) - 1)), states)
+
+
+@settings(max_examples=80, deadline=None)
+@given(hst.one_of(named_machines(), hst.sampled_from([presets.load(n) for n in presets.names()])))
+def test_the_untouched_table_gives_back_the_same_machine(machine):
+    """What the table editor returns when nobody edits it: no name, target or output changes."""
+    frame = session.table_frame(machine)
+    assert session.machine_from_table(frame, machine, machine.states[machine.start]) == machine
+
+
+def test_the_page_shows_why_a_format_cannot_be_written_instead_of_crashing(page, monkeypatch):
+    from fsm_engine import io as engine_io
+
+    def refuse(machine, fmt, name="machine"):
+        raise MachineFormatError("a made-up reason")
+
+    monkeypatch.setattr(engine_io, "dump_machine", refuse)
+    page.run()
+    assert not page.exception, page.exception
+    assert any("JSON: cannot be written (a made-up reason)" in c.value for c in page.caption)
 
 
 @pytest.mark.parametrize("reading, alphabet", [("split", ["a", "b"]), ("literal", ["a,b"])])

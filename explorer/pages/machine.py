@@ -191,7 +191,11 @@ def import_export() -> None:
     machine = session.current_machine()
     formats = [("json", "JSON"), ("jff", "JFLAP .jff"), ("dot", "DOT")]
     for column, (fmt, label) in zip(st.columns(len(formats)), formats, strict=True):
-        payload, filename, mime = dump_machine(machine, fmt)
+        try:
+            payload, filename, mime = dump_machine(machine, fmt)
+        except FSMError as err:      # never expected (a Machine is always exportable); say so
+            column.caption(f"{label}: cannot be written ({err})")
+            continue
         column.download_button(label, payload, filename, mime, key=f"btn_download_{fmt}",
                                on_click="ignore", icon=":material/download:", width="stretch")
 
