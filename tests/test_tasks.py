@@ -23,7 +23,7 @@ TASKS_MD_PARAMS = {  # the first column of shared/TASKS.md: name -> its keyword 
     "temporal_parity": ("n", "tau"), "temporal_density": ("n", "tau"),
     "five_bit_memory": ("T0",), "twenty_bit_memory": ("T0",),
     "embedded_reber": ("n_strings",), "temporal_order": ("q",), "adding": ("T",),
-    "text": ("corpus",), "series": ("name", "levels"),
+    "text": ("corpus",), "series": ("name", "levels"), "tomita": ("grammar",),
 }
 SMALL = {  # a cheap, non-default instance of every task
     "delayed_recall": dict(k=3, m=3, T=300), "memory_capacity": dict(K=5, m=3, T=300),
@@ -32,6 +32,7 @@ SMALL = {  # a cheap, non-default instance of every task
     "embedded_reber": dict(n_strings=40), "temporal_order": dict(q=3, n_sequences=20),
     "adding": dict(T=8, levels=4, n_sequences=20), "text": dict(corpus="fsm", T=500),
     "series": dict(name="narma10", levels=4, T=300),
+    "tomita": dict(grammar=4, n_strings=30, max_length=8),
 }
 FEW_EXAMPLES = settings(max_examples=25, deadline=None)
 
