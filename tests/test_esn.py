@@ -56,19 +56,29 @@ def test_first_state_is_computed_from_zero():
     (30, 0.2, 0.9), (DENSE_EIGVALS_MAX_UNITS, 0.05, 1.25),
     (DENSE_EIGVALS_MAX_UNITS + 100, 0.02, 0.8),      # above the dense limit: ARPACK
     (400, 0.1, 0.95),
+    (2000, 0.0005, 0.9),    # one connection per unit: rings of equal |eigenvalue| (exact cycles)
+    (150, 1 / 150, 1.0),
 ])
 def test_spectral_radius_of_W_is_the_requested_one(n_units, density, radius):
-    net = EchoStateNetwork(1, n_units, spectral_radius=radius, density=density, random_state=7)
+    net = EchoStateNetwork(1, n_units, spectral_radius=radius, density=density, random_state=1)
     assert abs(dense_radius(net.W) - radius) < 1e-6
 
 
-def test_W_is_sparse_float32_with_the_requested_density():
-    net = EchoStateNetwork(1, 400, density=0.05, random_state=0)
+@pytest.mark.parametrize("n_units, density, per_row", [
+    (400, 0.05, 20),        # m² <= N: columns drawn with repeats, rows with one drawn again
+    (100, 0.5, 50),         # m² > N: the m smallest of N random keys
+    (50, 1.0, 50),
+])
+def test_W_is_sparse_float32_with_the_requested_density(n_units, density, per_row):
+    net = EchoStateNetwork(1, n_units, density=density, random_state=0)
     assert sparse.issparse(net.W) and net.W.format == "csr" and net.W.dtype == np.float32
-    assert net.W.nnz / 400 ** 2 == pytest.approx(0.05)
-    # every unit reads the same number of distinct units
-    assert (np.diff(net.W.indptr) == 20).all()
-    assert all(len(set(net.W.indices[lo:lo + 20])) == 20 for lo in range(0, net.W.nnz, 20))
+    assert net.W.nnz / n_units ** 2 == pytest.approx(density)
+    # every unit reads the same number of distinct units, listed in order
+    assert (np.diff(net.W.indptr) == per_row).all()
+    rows = net.W.indices.reshape(n_units, per_row)
+    assert (np.diff(rows, axis=1) > 0).all()
+    # and every unit is read by some unit (no bias towards some columns)
+    assert np.unique(rows).size == n_units
 
 
 def test_weights_are_uniform_in_their_ranges():
