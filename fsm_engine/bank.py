@@ -19,7 +19,13 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from . import kernels
-from .errors import CapacityError, InvalidMachineError, InvalidStateError, InvalidSymbolError
+from .errors import (
+    CapacityError,
+    InvalidMachineError,
+    InvalidStateError,
+    InvalidSymbolError,
+    NoSuchMachineError,
+)
 from .features import StateFeatures
 from .machine import Machine
 
@@ -154,10 +160,22 @@ class MachineBank:
         return cls(alphabet, transitions, outputs, start, n_states, max_bytes=max_bytes)
 
     def machine(self, i: int) -> Machine:
-        """Machine ``i`` as a stand-alone :class:`Machine`."""
+        """Machine ``i`` as a stand-alone :class:`Machine` (negative ``i`` counts from the end).
+
+        Raises
+        ------
+        NoSuchMachineError
+            (an FSMError and an IndexError) when ``i`` is not a whole number or is out of range.
+        """
+        if not isinstance(i, (int, np.integer)) or isinstance(i, (bool, np.bool_)):
+            raise NoSuchMachineError(
+                f"a machine is picked by its number 0..{self.n_machines - 1}, got {i!r:.40}")
         if not -self.n_machines <= i < self.n_machines:
-            raise IndexError(f"machine {i} does not exist; the bank has {self.n_machines} machines")
-        i %= self.n_machines
+            shown = f"{i}" if abs(i) < 10**12 else f"{i:.3e}"
+            raise NoSuchMachineError(
+                f"machine {shown} does not exist; the bank has {self.n_machines} machines "
+                f"(0..{self.n_machines - 1})")
+        i = int(i) % self.n_machines
         size = int(self.n_states[i])
         return Machine(alphabet=self.alphabet,
                        transitions=self.transitions[:, i, :size].T.astype(np.int64),
@@ -212,6 +230,12 @@ class MachineBank:
 
     # ------------------------------------------------------------------ running
     def _prepare(self, inputs, resets):
+        """Check ``inputs`` [T] (integer codes) and ``resets`` [T] without converting them.
+
+        Nothing of size T is allocated here: the kernels get int64 codes and bool flags one
+        chunk at a time (:meth:`_chunks`), so a long uint8 input is never copied whole, and
+        a run checks its trace against the cap before anything is converted.
+        """
         inputs = np.asarray(inputs)
         if inputs.ndim != 1:
             raise InvalidSymbolError(
@@ -220,20 +244,37 @@ class MachineBank:
             raise InvalidSymbolError(
                 f"inputs must be integer symbol codes, got dtype {inputs.dtype}")
         if inputs.size and (inputs.min() < 0 or inputs.max() >= self.n_symbols):
-            bad = int(np.flatnonzero((inputs < 0) | (inputs >= self.n_symbols))[0])
+            bad = self._first_bad_input(inputs)
             raise InvalidSymbolError(
                 f"input at position {bad} is {int(inputs[bad])}, but the alphabet has "
                 f"{self.n_symbols} symbols (codes 0..{self.n_symbols - 1})")
-        inputs = np.ascontiguousarray(inputs, dtype=np.int64)
-        if resets is None:
-            resets = np.zeros(inputs.shape[0], dtype=np.bool_)
-        else:
-            resets = np.ascontiguousarray(resets, dtype=np.bool_)
+        if resets is not None:
+            resets = np.asarray(resets)
             if resets.shape != inputs.shape:
                 raise InvalidSymbolError(
                     f"resets must have one flag per input ({inputs.shape[0]}), "
                     f"got shape {resets.shape}")
         return inputs, resets
+
+    def _first_bad_input(self, inputs: np.ndarray) -> int:
+        """Position of the first code outside ``0 .. n_symbols-1`` (searched chunk by chunk)."""
+        for lo in range(0, inputs.shape[0], CHUNK_STEPS):
+            part = inputs[lo:lo + CHUNK_STEPS]
+            bad = np.flatnonzero((part < 0) | (part >= self.n_symbols))
+            if bad.size:
+                return lo + int(bad[0])
+        raise AssertionError("no bad input")          # only called when there is one
+
+    @staticmethod
+    def _chunks(inputs: np.ndarray, resets, chunk_steps: int = CHUNK_STEPS):
+        """``(lo, hi, codes, flags)`` per chunk of steps: the kernels' int64 codes [hi-lo] and
+        bool reset flags [hi-lo], converted one chunk at a time."""
+        for lo in range(0, inputs.shape[0], chunk_steps):
+            hi = min(lo + chunk_steps, inputs.shape[0])
+            codes = np.ascontiguousarray(inputs[lo:hi], dtype=np.int64)
+            flags = (np.zeros(hi - lo, dtype=np.bool_) if resets is None
+                     else np.ascontiguousarray(resets[lo:hi], dtype=np.bool_))
+            yield lo, hi, codes, flags
 
     def initial_state(self) -> np.ndarray:
         """A fresh copy of the start states [N]."""
@@ -272,8 +313,10 @@ class MachineBank:
         check_bytes(self.memory_estimate(inputs.shape[0]), "the state trace", self.max_bytes)
         current = self._checked_state(state)
         trace = np.empty((inputs.shape[0], self.n_machines), dtype=self.state_dtype)  # [T, N]
-        kernels.step_trace(self.transitions, self.start, inputs, resets, current, trace,
-                           kernels.block_size(self.transitions))
+        block = kernels.block_size(self.transitions)
+        for lo, hi, codes, flags in self._chunks(inputs, resets):
+            kernels.step_trace(self.transitions, self.start, codes, flags, current,
+                               trace[lo:hi], block)
         return trace
 
     def final_states(self, inputs, resets=None, state=None) -> np.ndarray:
@@ -281,9 +324,8 @@ class MachineBank:
         inputs, resets = self._prepare(inputs, resets)
         current = self._checked_state(state)
         block = kernels.block_size(self.transitions)
-        for lo in range(0, inputs.shape[0], CHUNK_STEPS):
-            kernels.step_final(self.transitions, self.start, inputs[lo:lo + CHUNK_STEPS],
-                               resets[lo:lo + CHUNK_STEPS], current, block)
+        for _, _, codes, flags in self._chunks(inputs, resets):
+            kernels.step_final(self.transitions, self.start, codes, flags, current, block)
         return current
 
     def iter_states(self, inputs, resets=None,
@@ -292,12 +334,10 @@ class MachineBank:
         inputs, resets = self._prepare(inputs, resets)
         current = self.initial_state()
         block = kernels.block_size(self.transitions)
-        for lo in range(0, inputs.shape[0], chunk_steps):
-            hi = min(lo + chunk_steps, inputs.shape[0])
+        for lo, hi, codes, flags in self._chunks(inputs, resets, chunk_steps):
             # a new array per chunk, so chunks a caller keeps are not overwritten by the next
             trace = np.empty((hi - lo, self.n_machines), dtype=self.state_dtype)  # [chunk, N]
-            kernels.step_trace(self.transitions, self.start, inputs[lo:hi], resets[lo:hi],
-                               current, trace, block)
+            kernels.step_trace(self.transitions, self.start, codes, flags, current, trace, block)
             yield lo, trace
 
     def output_features(self, inputs, resets=None) -> np.ndarray:
@@ -308,8 +348,10 @@ class MachineBank:
                     self.max_bytes)
         current = self.initial_state()
         features = np.empty((inputs.shape[0], self.n_machines), dtype=np.float32)  # [T, N]
-        kernels.step_outputs(self.transitions, self.outputs, self.start, inputs, resets,
-                             current, features, kernels.block_size(self.transitions))
+        block = kernels.block_size(self.transitions)
+        for lo, hi, codes, flags in self._chunks(inputs, resets):
+            kernels.step_outputs(self.transitions, self.outputs, self.start, codes, flags,
+                                 current, features[lo:hi], block)
         return features
 
     def state_features(self, inputs, resets=None) -> StateFeatures:

@@ -30,6 +30,10 @@ class InvalidOutputError(InvalidMachineError):
     """An output value is missing or is not a finite real number."""
 
 
+class NoSuchMachineError(FSMError, IndexError):
+    """An index names a machine that a bank does not have (also an IndexError)."""
+
+
 class InvalidSymbolError(FSMError):
     """An input contains a symbol that is not in the alphabet."""
 

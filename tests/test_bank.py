@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import tracemalloc
 
 import numba
 import numpy as np
@@ -20,6 +21,7 @@ from fsm_engine.errors import (
     InvalidMachineError,
     InvalidStateError,
     InvalidSymbolError,
+    NoSuchMachineError,
 )
 
 FAST = settings(max_examples=40, deadline=None)
@@ -386,6 +388,54 @@ def test_runs_over_the_cap_are_refused_naming_size_and_cap():
     assert bank.final_states(np.zeros(100_000, dtype=np.int64)).shape == (100,)   # no trace kept
 
 
+def peak_bytes(call) -> int:
+    """The most memory (traced by tracemalloc, which sees NumPy's arrays) ``call()`` held
+    at once beyond what was held before it."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        try:
+            call()
+        except FSMError:
+            pass
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("method", ["run", "output_features", "final_states", "iter_states"])
+def test_a_long_uint8_input_is_never_copied_whole(method):
+    """Inputs are converted for the kernels one chunk at a time: a uint8 stream of T steps
+    costs the result (and a chunk), never an int64 copy of 8 T bytes."""
+    rng = np.random.default_rng(8)
+    bank = MachineBank.from_machines(random_machines(rng, 1, 2, 4))
+    inputs = rng.integers(0, 2, size=2_000_000).astype(np.uint8)                     # 2 MB
+    resets = np.zeros(inputs.shape[0], dtype=np.int8)
+    call = {"run": lambda: bank.run(inputs, resets),
+            "output_features": lambda: bank.output_features(inputs),
+            "final_states": lambda: bank.final_states(inputs, resets),
+            "iter_states": lambda: all(True for _ in bank.iter_states(inputs))}[method]
+    result_bytes = {"run": inputs.size, "output_features": 4 * inputs.size}.get(method, 0)
+    bank.run(inputs[:100])              # load the compiled kernels before memory is measured
+    bank.output_features(inputs[:100])
+    assert peak_bytes(call) < result_bytes + 1_000_000
+    expected = bank.final_states(inputs.astype(np.int64), resets.astype(bool))
+    assert np.array_equal(bank.final_states(inputs, resets), expected)
+    if method == "run":
+        assert np.array_equal(bank.run(inputs)[-1], expected)
+
+
+def test_a_run_over_the_cap_is_refused_before_its_input_is_converted():
+    rng = np.random.default_rng(9)
+    bank = MachineBank.from_machines(random_machines(rng, 50, 2, 4), max_bytes=10_000_000)
+    inputs = np.zeros(1_000_000, dtype=np.uint8)                    # a trace of 50 MB
+    with pytest.raises(CapacityError, match="the state trace would need 50.0 MB"):
+        bank.run(inputs)
+    assert peak_bytes(lambda: bank.run(inputs)) < 100_000
+    assert peak_bytes(lambda: bank.output_features(inputs)) < 100_000
+
+
 def test_building_a_bank_over_the_cap_is_refused():
     machines = [Machine("abc", np.zeros((10, 3), int), np.zeros(10))] * 50
     message = "the transition table would need 1.5 KB, over the cap of 1.0 KB"
@@ -412,11 +462,19 @@ def test_machine_i_round_trips_each_machine(case):
     assert bank.machine(-1).transitions.tolist() == machines[-1].transitions.tolist()
 
 
-def test_machine_index_out_of_range_raises_index_error(bank):
-    with pytest.raises(IndexError, match="machine 30 does not exist; the bank has 30 machines"):
+def test_machine_index_out_of_range_raises_a_typed_index_error(bank):
+    with pytest.raises(NoSuchMachineError,
+                       match=re.escape("machine 30 does not exist; the bank has 30 machines "
+                                       "(0..29)")):
         bank.machine(30)
-    with pytest.raises(IndexError):
-        bank.machine(-31)
+    for bad in (-31, 10**6, 10**40, np.int64(2**62)):
+        with pytest.raises(NoSuchMachineError, match="does not exist"):
+            bank.machine(bad)
+    for bad in ("3", 1.5, True, None, np.float64(2)):
+        with pytest.raises(NoSuchMachineError, match=r"picked by its number 0\.\.29"):
+            bank.machine(bad)
+    assert issubclass(NoSuchMachineError, FSMError) and issubclass(NoSuchMachineError, IndexError)
+    assert bank.machine(np.int64(-1)) == bank.machine(29)
 
 
 def test_subset_keeps_the_chosen_machines_in_order(bank):
