@@ -123,9 +123,10 @@ class LSTM:
         self._workspace: dict[str, np.ndarray] = {}   # scratch arrays, see _buffer
 
     # ------------------------------------------------------------------ weights
-    def param_shapes(self) -> dict[str, tuple]:
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
         """Names and shapes of every weight, in PyTorch's order."""
-        H, shapes = self.n_hidden, {}
+        H = self.n_hidden
+        shapes: dict[str, tuple[int, ...]] = {}
         for layer in range(self.n_layers):
             n_in = self.n_inputs if layer == 0 else H
             shapes[f"weight_ih_l{layer}"] = (4 * H, n_in)

@@ -132,7 +132,7 @@ def _interleaved_times(steps: dict, repeats: int, warmup: int) -> dict:
     for _ in range(warmup):
         for step in steps.values():
             step()
-    times = {name: [] for name in steps}
+    times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(repeats):
         for name, step in steps.items():
             times[name].append(step())
@@ -198,7 +198,7 @@ def _torch_worker():
     import time
 
     import numpy as np
-    import torch
+    import torch  # type: ignore[import-not-found]
 
     torch.set_num_threads(1)
     settings = json.loads(sys.stdin.readline())
