@@ -19,7 +19,9 @@ The weights come from one ``np.random.default_rng(random_state)``, drawn in this
   with ARPACK (``scipy.sparse.linalg.eigs``) above, asking for the 8
   eigenvalues of largest modulus: the eigenvalues of a random matrix fill a disc,
   and asking ARPACK for the single largest one converged to a smaller eigenvalue
-  in 3 of 5 trials (0.4-1.9 % too small).  When ``m`` rounds to 0 (density below
+  in 3 of 5 trials (0.4-1.9 % too small).  With one connection per unit (m = 1)
+  the radius is computed exactly from the cycles the connections form, where
+  ARPACK converges slowly or not at all.  When ``m`` rounds to 0 (density below
   ``0.5 / N``) ``W`` has no nonzeros: its radius is 0, it cannot be scaled and is
   left as it is, so the units see only the current input.
 - ``W_in`` [N, n_inputs] uniform in ±input_scaling;
@@ -27,11 +29,13 @@ The weights come from one ``np.random.default_rng(random_state)``, drawn in this
 
 Numbers are float32 at run time (``W``, ``W_in``, ``bias`` and the states; the
 radius is computed and the scaling done in float64 before the cast).  A step is
-one SciPy CSR product ``W @ x`` and NumPy's vectorised ``tanh``, in a Python
-loop over time.  That was measured faster than a numba CSR kernel (fused with
-the ``tanh``, or the product only) at every N from 500 to 10 000, and float32
-faster than float64 (half the bytes per nonzero; NumPy's float32 ``tanh`` is
-4x its float64 one): see ``bench/esn.py``.  The step is single-threaded.
+one SciPy CSR product ``W @ x`` and NumPy's vectorised ``tanh``, in a Python loop
+over time, on one thread.  Measured on this project's 2-core machine (see
+``bench/esn.py``): the same loop with a numba CSR product took 1.06-1.18x the CPU
+time at N = 500 to 10 000 (wall-clock 0.8-1.6x, the machine being shared), a
+numba loop fused with ``tanh`` 2-3x (numba's scalar ``tanh`` costs about 11 ns a
+unit, NumPy's vectorised one 0.3 ns), and float64 1.2-2.2x (12 bytes per nonzero
+instead of 8, and NumPy's float64 ``tanh`` is 4x slower than its float32 one).
 """
 from __future__ import annotations
 
