@@ -31,6 +31,9 @@ SUCCESS = {
 }
 #: most points a stored learning curve keeps (thinned evenly beyond that)
 CURVE_POINTS = 200
+#: the share of a run's time its evaluations may take: unless ``eval_every`` is given,
+#: :func:`run` widens the gap between evaluations as it measures what they cost
+EVAL_SHARE = 0.1
 
 
 def solved(metric_name: str, value: float) -> bool | None:
@@ -64,7 +67,9 @@ def run(task: str | tasks.Task, model: str, model_params: dict | None = None, se
         ``max_seconds`` bounds building plus training (building the model is not
         interruptible: what it takes is subtracted from the training time).
     stop_at_success : stop as soon as the primary metric reaches the success level.
-    eval_every : updates between evaluations (default :func:`default_eval_every`).
+    eval_every : updates between evaluations (default: :func:`default_eval_every` at
+        first, widened as training runs so that evaluating takes about ``EVAL_SHARE`` of
+        the time; the final weights are always evaluated).
     progress : called with the Trainer's progress after each chunk.
 
     BLAS runs on one thread for every model (fair, and robust on shared machines).
@@ -77,8 +82,10 @@ def run(task: str | tasks.Task, model: str, model_params: dict | None = None, se
     ``build_seconds``, ``updates``, ``epochs``, ``seen`` and ``seen_unit``
     (training sequences or steps used), ``parameters``, ``ms_per_update``,
     ``solved_at`` (``{"seconds", "seen", "updates"}`` of the first evaluation that
-    solved it, or None) and ``curve`` (``{"seconds", "seen", "updates", "metric"}``
-    lists, one point per evaluation, thinned to ``CURVE_POINTS``).
+    solved it, or None), ``curve`` (``{"seconds", "seen", "updates", "metric"}``
+    lists, one point per evaluation, thinned to ``CURVE_POINTS``), ``scores`` (every
+    figure of the final evaluation, :func:`fsm_engine.metrics.evaluate`) and
+    ``eval_seconds`` (the part of ``seconds`` spent evaluating).
     """
     values = models.check_params(model, model_params)
     if isinstance(task, str):
@@ -87,13 +94,24 @@ def run(task: str | tasks.Task, model: str, model_params: dict | None = None, se
         started = time.perf_counter()
         learner = models.build(model, task, seed, **values)
         build_seconds = time.perf_counter() - started
-        trainer = Trainer(learner, eval_every=eval_every or default_eval_every(learner))
+        base_every = eval_every or default_eval_every(learner)
+        trainer = Trainer(learner, eval_every=base_every)
         if max_updates is None and max_seconds is None:
             max_updates = 100 * learner.updates_per_epoch
+
+        def watch(last: Progress) -> None:
+            if eval_every is None:
+                _widen_eval_every(trainer, base_every)
+            if progress is not None:
+                progress(last)
+
         target = SUCCESS.get(task.metric) if stop_at_success else None
         train_seconds = None if max_seconds is None else max(max_seconds - build_seconds, 0.0)
         last = trainer.run(max_updates=max_updates, max_seconds=train_seconds, target=target,
-                           progress=progress)
+                           progress=watch)
+        if trainer.history[-1].updates != trainer.updates:    # score the final weights
+            trainer.eval_every = 1
+            last = trainer.advance(0)
     curve = _curve(trainer, build_seconds)
     value = float(last.metrics["metric"])
     first_solved = next((i for i, v in enumerate(curve["metric"])
@@ -121,7 +139,20 @@ def run(task: str | tasks.Task, model: str, model_params: dict | None = None, se
         "solved_at": None if first_solved is None else
         {key: curve[key][first_solved] for key in ("seconds", "seen", "updates")},
         "curve": curve,
+        "scores": {name: float(v) for name, v in last.metrics.items()},
+        "eval_seconds": trainer.eval_seconds,
     }
+
+
+def _widen_eval_every(trainer: Trainer, base: int) -> None:
+    """Set the trainer's updates between evaluations so that evaluating takes about
+    ``EVAL_SHARE`` of its time (never fewer than ``base``)."""
+    evaluations = len(trainer.history)
+    if not (evaluations and trainer.updates):
+        return
+    per_evaluation = trainer.eval_seconds / evaluations
+    per_update = max(trainer.elapsed - trainer.eval_seconds, 1e-9) / trainer.updates
+    trainer.eval_every = max(base, math.ceil(per_evaluation / (EVAL_SHARE * per_update)))
 
 
 def _curve(trainer: Trainer, build_seconds: float) -> dict[str, list]:

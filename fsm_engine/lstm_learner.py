@@ -49,6 +49,8 @@ STREAM_WINDOW = 100         # default truncated-BPTT window of one long stream
 EVAL_LANES = 256            # most parallel lanes outputs() uses (episodes run side by side)
 EVAL_CHUNK_CELLS = 1 << 16  # steps x lanes per outputs() chunk, to bound memory
 MAX_BPTT_BYTES = 1 << 30    # cap on the arrays one update keeps for backpropagation
+EXACT_STREAM_STEPS = 50_000  # outputs(rows=...) of a longer single stream runs warm-up lanes
+STREAM_WARMUP = 1_000       # steps such a lane runs from a zero state before its first output
 _CACHED_PER_UNIT = 20       # floats one update keeps per step, lane, layer and hidden unit
 
 
@@ -253,14 +255,25 @@ class LSTMLearner:
         return loss, grads
 
     # ------------------------------------------------------------------ evaluation
-    def outputs(self) -> np.ndarray:
+    def outputs(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Model outputs for every step of the task's stream, with its resets.
+
+        Parameters
+        ----------
+        rows : bool array [T] or None.  When given, only these steps are guaranteed
+            (the others may hold 0): only the episodes holding them are run, exactly.
+            A single stream longer than ``EXACT_STREAM_STEPS`` (text) is then run as
+            lanes side by side over the span of ``rows``, each starting
+            ``STREAM_WARMUP`` steps before its first output from a zero state (the
+            state an exact pass would carry in is not computed: that would be a
+            sequential pass over the whole stream).
 
         Returns
         -------
         array [T, task.n_outputs]: logits (classification) or values (regression).
         """
-        index = self._eval_index                           # [L, lanes], -1 pads
+        index, first_kept = (self._eval_index, None) if rows is None \
+            else self._rows_index(np.asarray(rows, dtype=bool))   # [L, lanes], -1 pads
         valid = index >= 0
         steps = np.where(valid, index, 0)
         symbols = self.task.inputs[steps]                  # [L, lanes]
@@ -271,13 +284,42 @@ class LSTMLearner:
         state = None
         with np.errstate(all="ignore"), one_thread():
             for start in range(0, n_steps, chunk):
-                rows = slice(start, start + chunk)
-                lane_outputs[rows], state = self.net.predict(
-                    self._one_hot[symbols[rows]], h0=state, resets=resets[rows],
+                part = slice(start, start + chunk)
+                lane_outputs[part], state = self.net.predict(
+                    self._one_hot[symbols[part]], h0=state, resets=resets[part],
                     return_state=True)
-        outputs = np.empty((self.task.T, self.task.n_outputs), self.net.dtype)  # [T, O]
+        if first_kept is not None:                          # drop the warm-up steps
+            valid &= np.arange(n_steps)[:, None] >= first_kept[None, :]
+        outputs = np.zeros((self.task.T, self.task.n_outputs), self.net.dtype)  # [T, O]
         outputs[index[valid]] = lane_outputs[valid]
         return outputs
+
+    def _rows_index(self, rows: np.ndarray):
+        """Lanes that compute the outputs at ``rows``: ``(index [L, lanes], first_kept)``,
+        ``first_kept`` [lanes] the first lane position whose output is kept (None: all)."""
+        steps = np.flatnonzero(rows)
+        T = self.task.T
+        if not steps.size:
+            return self._eval_index, None
+        if self.episodic or T <= EXACT_STREAM_STEPS:       # whole episodes: exact
+            starts = np.flatnonzero(self.task.resets)
+            begin = starts[np.searchsorted(starts, steps[0], side="right") - 1]
+            following = np.searchsorted(starts, steps[-1], side="right")
+            end = starts[following] if following < len(starts) else T
+            if begin == 0 and end == T:
+                return self._eval_index, None
+            cuts = starts[(starts >= begin) & (starts < end)] - begin
+            index = _pack_lanes(int(end - begin), cuts, EVAL_LANES)
+            return np.where(index >= 0, index + begin, -1), None
+        low, high = int(steps[0]), int(steps[-1]) + 1      # one long stream: warm-up lanes
+        n_lanes = int(min(EVAL_LANES, math.ceil((high - low) / STREAM_WARMUP)))
+        bounds = low + np.arange(n_lanes + 1) * (high - low) // n_lanes     # [lanes + 1]
+        begins = np.maximum(bounds[:-1] - STREAM_WARMUP, 0)                 # [lanes]
+        lengths = bounds[1:] - begins
+        index = np.full((int(lengths.max()), n_lanes), -1)
+        for lane in range(n_lanes):
+            index[:lengths[lane], lane] = np.arange(begins[lane], bounds[lane + 1])
+        return index, bounds[:-1] - begins
 
     def weights_view(self) -> np.ndarray:
         """The first layer's recurrent weights ``weight_hh_l0`` [4H, H] (gate rows i, f, g, o)."""

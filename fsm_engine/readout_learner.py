@@ -199,7 +199,16 @@ class ReadoutLearner:
         self.seen += rows / self._rows_per_unit
         return self.readout.loss_
 
-    def outputs(self) -> np.ndarray:
+    def outputs(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The readout's scores [T, K] at every step; with ``rows`` (bool [T]) only those
+        steps are guaranteed (the training steps are skipped when ``rows`` holds none of
+        them, and hold 0 then)."""
+        if (rows is not None and self._other_features is not None
+                and not np.asarray(rows, dtype=bool)[self._train_rows].any()):
+            others = self.readout.decision_function(self._other_features)
+            outputs = np.zeros((self.task.T, others.shape[1]), dtype=others.dtype)  # [T, K]
+            outputs[self._other_rows] = others
+            return outputs
         scores = self.readout.decision_function(self._train_features)
         if self._other_features is None:
             return scores

@@ -97,7 +97,8 @@ RESULT_COLUMNS: dict[str, str] = {
     "epochs": "float", "seen": "float", "seen_unit": "str", "parameters": "int",
     "ms_per_update": "float", "solved_at_seconds": "float", "solved_at_seen": "float",
     "solved_at_updates": "int", "budget_seconds": "float", "budget_updates": "int",
-    "error": "str", "version": "str", "host": "str", "curve": "json",
+    "error": "str", "version": "str", "host": "str", "curve": "json", "scores": "json",
+    "eval_seconds": "float",
 }
 #: columns before the parameters; the rest of RESULT_COLUMNS come after them
 _LEADING = ("run_id", "task", "model", "label", "seed")
@@ -379,6 +380,7 @@ def _row(run: Run, result: dict | None, error: str | None) -> dict:
         "solved_at_updates": solved_at.get("updates"),
         "budget_seconds": run.seconds, "budget_updates": run.updates, "error": error,
         "version": __version__, "host": socket.gethostname(), "curve": result.get("curve"),
+        "scores": result.get("scores"), "eval_seconds": result.get("eval_seconds"),
     })
     return {key: _plain(value) for key, value in row.items()}
 

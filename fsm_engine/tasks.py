@@ -986,6 +986,39 @@ def _ngram_bits(inputs, targets, train, evaluate, n_symbols) -> tuple[float, flo
             float(-np.log2(bigram[seen, following]).mean()))
 
 
+def _kneser_ney(counts: np.ndarray, lower: np.ndarray, discount: float) -> np.ndarray:
+    """Interpolated Kneser-Ney: P(c | context) from ``counts`` [C, V] (C contexts) and the
+    lower-order distribution ``lower`` [C, V] each context backs off to."""
+    totals = counts.sum(axis=1, keepdims=True)                                  # [C, 1]
+    types = (counts > 0).sum(axis=1, keepdims=True)                             # [C, 1]
+    safe = np.maximum(totals, 1.0)
+    backoff = np.where(totals > 0, discount * types / safe, 1.0)               # [C, 1]
+    return np.maximum(counts - discount, 0.0) / safe + backoff * lower
+
+
+def _trigram_bits(inputs, targets, train, evaluate, n_symbols, discount=0.75) -> float:
+    """Trigram bits per symbol with interpolated Kneser-Ney smoothing (discount 0.75, the
+    lower orders' counts being continuation counts, the lowest backing off to uniform),
+    estimated on the ``train`` steps and scored on the ``evaluate`` steps.  The context of
+    step t is ``inputs[t-1], inputs[t]``; step 0 (no ``inputs[-1]``) uses the bigram part.
+    """
+    V = n_symbols
+    previous = np.append(0, inputs[:-1])                                        # [T]
+    has_two = np.arange(len(inputs)) > 0
+    rows = train & has_two
+    trigram = np.bincount((previous[rows] * V + inputs[rows]) * V + targets[rows],
+                          minlength=V**3).reshape(V * V, V).astype(float)      # [V*V, V]
+    continuation = (trigram.reshape(V, V, V) > 0).sum(axis=0).astype(float)    # [V, V]: b, c
+    unigram_types = (continuation > 0).sum(axis=0).astype(float)               # [V]: c
+    uniform = np.full((1, V), 1.0 / V)
+    unigram = _kneser_ney(unigram_types[None, :], uniform, discount)            # [1, V]
+    bigram = _kneser_ney(continuation, np.repeat(unigram, V, axis=0), discount)  # [V, V]
+    probabilities = _kneser_ney(trigram, np.tile(bigram, (V, 1)), discount)     # [V*V, V]
+    context = previous * V + inputs                                             # [T]
+    p = np.where(has_two, probabilities[context, targets], bigram[inputs, targets])
+    return float(-np.log2(p[evaluate]).mean())
+
+
 @_register("text", "Next-character prediction on Shakespeare, an FSM-made corpus or your text.",
            Param("corpus", "choice", "shakespeare",
                  "shipped plays, a corpus from a random FSM source, or user text (text=...)",
@@ -1013,7 +1046,8 @@ def _text(*, corpus, text, T, max_symbols, fsm_states, fsm_symbols, test_fractio
     Holdout = the last ``test_fraction`` of the steps.  ``chance`` = unigram bits per
     character estimated on the training part and scored on the held-out tail.
 
-    extras: ``bigram_bits`` (same protocol, bigram model); for ``shakespeare`` and
+    extras: ``bigram_bits`` (same protocol, bigram model), ``trigram_bits`` (trigram,
+    interpolated Kneser-Ney, see ``_trigram_bits``); for ``shakespeare`` and
     ``user`` also ``window_start``, the window's character offset in the text; for
     ``fsm`` also ``optimal_bits`` (the source's exact entropy rate, the best expected
     loss of any predictor), ``oracle_bits`` (the loss that predictor actually scores on
@@ -1078,6 +1112,8 @@ def _text(*, corpus, text, T, max_symbols, fsm_states, fsm_symbols, test_fractio
     evaluate = mask & holdout if n_test else mask
     unigram_bits, extras["bigram_bits"] = _ngram_bits(inputs, targets, mask & ~holdout,
                                                       evaluate, len(alphabet))
+    extras["trigram_bits"] = _trigram_bits(inputs, targets, mask & ~holdout, evaluate,
+                                           len(alphabet))
     if corpus == "fsm":
         surprise = -np.log2(emit[source_states[:-1], symbols[1:]])  # [T-1], loss at step t
         extras["oracle_bits"] = float(surprise[evaluate[:-1]].mean())

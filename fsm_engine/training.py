@@ -22,6 +22,7 @@ many updates old.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Callable
@@ -126,6 +127,9 @@ class Trainer:
     history : list of the :class:`Progress` of every evaluation (without weights).
     snapshot_every : updates between weight snapshots (adapted as training runs).
     snapshot_seconds : time spent taking snapshots so far (part of ``elapsed``).
+    eval_seconds : time spent evaluating so far (part of ``elapsed``).  A learner whose
+        ``outputs`` takes ``rows=`` (a bool mask [T]) is asked only for the steps the
+        metrics score (``task.eval_mask``).
     """
 
     def __init__(self, learner: Learner, eval_every: int = 1):
@@ -139,6 +143,11 @@ class Trainer:
         self.history: list[Progress] = []
         self.snapshot_every = 1
         self.snapshot_seconds = 0.0
+        self.eval_seconds = 0.0
+        try:
+            self._scored_rows = "rows" in inspect.signature(learner.outputs).parameters
+        except (TypeError, ValueError):             # no signature to read: ask for everything
+            self._scored_rows = False
         self._metrics: dict = {}
         self._evaluated_at: int | None = None
         self._train_loss = float("nan")
@@ -185,8 +194,13 @@ class Trainer:
             evaluate = (self._evaluated_at is None or self.learner.finished
                         or self.updates - self._evaluated_at >= self.eval_every)
             if evaluate:
-                self._metrics = metrics.evaluate(self.learner.task, self.learner.outputs())
+                tick = time.perf_counter()
+                task = self.learner.task
+                outputs = (self.learner.outputs(rows=task.eval_mask) if self._scored_rows
+                           else self.learner.outputs())
+                self._metrics = metrics.evaluate(task, outputs)
                 self._evaluated_at = self.updates
+                self.eval_seconds += time.perf_counter() - tick
             weights = self.learner.weights_view()
         finally:
             self.elapsed += time.perf_counter() - started
