@@ -41,6 +41,8 @@ features give float32 weights and float32 BLAS; other inputs are computed in flo
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import scipy.linalg
 from scipy import sparse
@@ -67,17 +69,90 @@ def as_features(X):
 
     Raises
     ------
-    FSMError if ``X`` is not 2-D.
+    FSMError if ``X`` is not 2-D, or is complex or not numbers at all (its dtype is checked
+    before anything is converted).
     """
     if isinstance(X, StateFeatures):
         return X
     if sparse.issparse(X):
+        _check_real_dtype(X.dtype, "X")
         X = sparse.csr_matrix(X)
         return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
     X = np.asarray(X)
     if X.ndim != 2:
         raise FSMError(f"X must be a 2-D [steps, features] array, got shape {list(X.shape)}")
+    _check_real_dtype(X.dtype, "X")
     return X if X.dtype == np.float32 else X.astype(np.float64, copy=False)
+
+
+def _check_real_dtype(dtype: np.dtype, what: str) -> None:
+    """Refuse complex numbers (the imaginary part would be dropped) and non-numbers."""
+    if dtype.kind == "c":
+        raise FSMError(f"{what} holds complex numbers (dtype {dtype}); features and targets "
+                       "must be real numbers — converting would silently drop the imaginary part")
+    if dtype.kind not in "biuf":
+        raise FSMError(f"{what} must hold numbers, got dtype {dtype}")
+
+
+#: entries of a dense X checked for NaN / inf at once (bounds the temporary mask: 16 MB)
+FINITE_CHECK_ENTRIES = 16_000_000
+# id(X) -> weak reference to X, for feature arrays already found finite (see below)
+_FINITE: dict[int, weakref.ref] = {}
+
+
+def check_training_features(X, remember: bool = False) -> None:
+    """Refuse features a readout cannot learn from, before any work: no rows, or a NaN or an
+    infinity anywhere (named by row and column).  Dense arrays are checked a block of rows at
+    a time, sparse matrices on their stored values; one-hot StateFeatures hold only 0 and 1.
+
+    With ``remember`` (what :meth:`Readout.partial_fit` does) an array found finite is
+    remembered (weakly) and not scanned again by the next ``remember`` call, so a training
+    loop's one update at a time does not pay a full pass each time; an array changed in
+    place in between is not re-checked then (a NaN shows as a non-finite loss, which the
+    Trainer reports and recovers from).  :meth:`Readout.fit` always scans.
+
+    Raises
+    ------
+    FSMError
+    """
+    n_samples = X.shape[0]
+    if n_samples == 0:
+        raise FSMError("X has no rows, so there is nothing to train on: give the readout at "
+                       "least one time step of features (and its target)")
+    if isinstance(X, StateFeatures):
+        return
+    known = _FINITE.get(id(X)) if remember else None
+    if known is not None and known() is X:
+        return
+    _check_finite(X)
+    if not remember:
+        return
+    key = id(X)
+    _FINITE[key] = weakref.ref(X, lambda _, key=key: _FINITE.pop(key, None))
+
+
+def _check_finite(X) -> None:
+    if sparse.issparse(X):
+        bad = np.flatnonzero(~np.isfinite(X.data))
+        if bad.size:
+            k = int(bad[0])
+            row = int(np.searchsorted(X.indptr, k, side="right")) - 1
+            _refuse_non_finite(float(X.data[k]), row, int(X.indices[k]))
+        return
+    rows = max(1, FINITE_CHECK_ENTRIES // max(1, X.shape[1]))
+    for lo in range(0, X.shape[0], rows):
+        block = X[lo:lo + rows]
+        finite = np.isfinite(block)
+        if not finite.all():
+            row, column = (int(i) for i in np.argwhere(~finite)[0])
+            _refuse_non_finite(float(block[row, column]), lo + row, column)
+
+
+def _refuse_non_finite(value: float, row: int, column: int) -> None:
+    raise FSMError(
+        f"X holds {value} at row {row}, column {column}; features must be finite numbers — "
+        "find where the NaN or infinity came from (a division by zero, an overflow, missing "
+        "data) and fix or drop those rows")
 
 
 def matmul(X, weights: np.ndarray) -> np.ndarray:
@@ -219,11 +294,11 @@ class Readout:
         -------
         self
         """
-        self._weights = None
         X = as_features(X)
+        check_training_features(X)            # before the current weights are dropped
+        self._weights = None
         n_updates = self.n_iter * self.updates_per_epoch(X.shape[0])
-        return self.partial_fit(X, y, n_updates=n_updates, sample_weight=sample_weight,
-                                n_classes=n_classes)
+        return self._update(X, y, n_updates, sample_weight, n_classes)
 
     def partial_fit(self, X, y, n_updates=1, sample_weight=None, n_classes=None) -> Readout:
         """Make ``n_updates`` updates from the current weights (initialising them if needed).
@@ -243,6 +318,11 @@ class Readout:
         if n_updates < 0:
             raise FSMError(f"n_updates must be >= 0, got {n_updates!r}")
         X = as_features(X)
+        check_training_features(X, remember=True)
+        return self._update(X, y, n_updates, sample_weight, n_classes)
+
+    def _update(self, X, y, n_updates, sample_weight, n_classes) -> Readout:
+        """:meth:`partial_fit` on features already checked by :func:`check_training_features`."""
         n_samples, n_features = X.shape
         targets = self._check_targets(y, n_samples, n_classes)
         sample_weight = self._check_sample_weight(sample_weight, n_samples)
@@ -271,6 +351,7 @@ class Readout:
 
     def _check_targets(self, y, n_samples, n_classes) -> np.ndarray:
         y = np.asarray(y)
+        _check_real_dtype(y.dtype, "y")
         if y.shape[:1] != (n_samples,):
             raise FSMError(f"y must have one row per row of X ({n_samples}), "
                            f"got shape {list(y.shape)}")
@@ -297,7 +378,9 @@ class Readout:
     def _check_sample_weight(sample_weight, n_samples):
         if sample_weight is None:
             return None
-        sample_weight = np.asarray(sample_weight, dtype=np.float64)
+        sample_weight = np.asarray(sample_weight)
+        _check_real_dtype(sample_weight.dtype, "sample_weight")
+        sample_weight = sample_weight.astype(np.float64)
         if sample_weight.shape != (n_samples,) or not np.all(np.isfinite(sample_weight)) \
                 or np.any(sample_weight < 0):
             raise FSMError(f"sample_weight must be {n_samples} finite numbers >= 0, "
