@@ -182,9 +182,8 @@ def check_request(spec: NetworkSpec, stream: Stream, limits=None) -> None:
     :func:`~fsm_engine.families.make_bank` when it is built.
     """
     limits = limits or _limits.LIMITS
+    check_sizes(spec, limits)
     over = _first_over([
-        (spec.n_machines, limits.max_machines, "machines", "MAX_MACHINES"),
-        (spec.n_steps, limits.max_steps, "input steps", "MAX_STEPS"),
         (len(stream.alphabet), limits.max_symbols, "input symbols", "MAX_SYMBOLS")])
     if over:
         raise CapacityError(over)
@@ -197,6 +196,25 @@ def check_request(spec: NetworkSpec, stream: Stream, limits=None) -> None:
                 f"{family.replace('_', ' ')} machines would have {n_states:,} states with these "
                 f"settings ({len(stream.alphabet)} input symbols), over the cap of "
                 f"{limits.max_states} states per machine (FSM_EXPLORER_MAX_STATES)")
+
+
+def check_sizes(spec: NetworkSpec, limits=None) -> None:
+    """Refuse sizes over a cap from ``spec``'s numbers alone, before its stream is built.
+
+    Raises
+    ------
+    CapacityError naming the cap: machines, input steps, or (typed text) characters, the
+    longest text being ``max_steps`` characters, as the text box allows.
+    """
+    limits = limits or _limits.LIMITS
+    requests = [(spec.n_machines, limits.max_machines, "machines", "MAX_MACHINES"),
+                (spec.n_steps, limits.max_steps, "input steps", "MAX_STEPS")]
+    if spec.source not in tasks.NAMES:
+        requests.append((len(spec.text), limits.max_steps, "characters of typed text",
+                         "MAX_STEPS"))
+    over = _first_over(requests)
+    if over:
+        raise CapacityError(over)
 
 
 def _first_over(requests) -> str | None:
@@ -220,6 +238,7 @@ def load_network(spec: NetworkSpec) -> Network:
     ------
     FSMError (CapacityError, TaskError, ...) with a message for the user; nothing is cached then.
     """
+    check_sizes(spec)                      # before the stream of that size is built
     check_request(spec, make_stream(spec))
     return cached_network(spec)
 

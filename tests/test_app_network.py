@@ -163,8 +163,20 @@ def test_steps_slider_sets_the_length_of_the_run():
     assert z_of({"z": state_raster(at)["x"]}).max() == 299
 
 
-def test_sort_orders_are_the_settings_options():
-    assert set(settings.RASTER_ORDERS) == set(SORT_ORDERS)
+def test_every_sort_order_the_engine_knows_is_offered_and_sorts_the_raster():
+    """Each order the radio offers is one the engine sorts by, keeps every machine in the
+    raster, and the orders really differ."""
+    at = open_page({**SMALL, "net_mix_counter": "0.5"})
+    assert len(at.radio(key="net_sort").options) == len(SORT_ORDERS)
+    arrangements = set()
+    for order in SORT_ORDERS:
+        at.radio(key="net_sort").set_value(order).run()
+        assert not at.exception, at.exception
+        assert at.radio(key="net_sort").value == order
+        rows = tuple(int(label.split()[0][1:]) for label in state_raster(at)["y"])
+        assert sorted(rows) == list(range(100))                # a permutation: none lost
+        arrangements.add(rows)
+    assert len(arrangements) == len(SORT_ORDERS)
 
 
 @pytest.mark.parametrize("order", ["index", "family", "activity", "entropy"])
@@ -394,6 +406,24 @@ def test_request_checks_name_the_cap_and_its_variable():
     with pytest.raises(CapacityError, match=r"50,000 machines is over the cap of 20,000 machines "
                                             r"\(FSM_EXPLORER_MAX_MACHINES\)"):
         network_model.check_request(spec, network_model.make_stream(spec))
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"source": settings.TYPED_TEXT, "n_steps": 10**9}, "1,000,000,000 input steps is over"),
+    ({"source": settings.TYPED_TEXT, "text": "ab" * 10**6},
+     "2,000,000 characters of typed text is over the cap of 20,000"),
+    ({"source": "delayed_recall", "n_steps": 10**9}, "1,000,000,000 input steps is over"),
+    ({"n_machines": 10**12}, "1,000,000,000,000 machines is over"),
+])
+def test_load_network_refuses_oversized_requests_before_building_their_stream(
+        monkeypatch, changes, message):
+    def never(*args, **kwargs):
+        raise AssertionError("a stream was built before the size check")
+
+    monkeypatch.setattr(network_model, "typed_text_stream", never)
+    monkeypatch.setattr(network_model, "task_stream", never)
+    with pytest.raises(CapacityError, match=re.escape(message)):
+        network_model.load_network(default_spec(**changes))
 
 
 def test_opened_machine_is_the_banks_machine():
