@@ -53,12 +53,18 @@ def _format_bytes(n: float) -> str:
     return f"{n / 1000:.1f} GB"
 
 
-def check_bytes(n_bytes: int, what: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-    """Raise CapacityError naming ``what``, its size and the cap when ``n_bytes > max_bytes``."""
+#: what a capacity message advises by default (a bank's sizes)
+BANK_ADVICE = "use fewer machines, fewer states or a shorter input"
+
+
+def check_bytes(n_bytes: int, what: str, max_bytes: int = DEFAULT_MAX_BYTES,
+                advice: str = BANK_ADVICE) -> None:
+    """Raise CapacityError naming ``what``, its size, the cap and ``advice`` when
+    ``n_bytes > max_bytes``."""
     if n_bytes > max_bytes:
         raise CapacityError(
             f"{what} would need {_format_bytes(n_bytes)}, over the cap of "
-            f"{_format_bytes(max_bytes)}; use fewer machines, fewer states or a shorter input")
+            f"{_format_bytes(max_bytes)}; {advice}")
 
 
 class MachineBank:

@@ -56,6 +56,8 @@ DENSE_EIGVALS_MAX_UNITS = 200
 ARPACK_EIGENVALUES, ARPACK_BASIS = 8, 60
 #: random keys drawn at a time while choosing W's columns (4 MB of float32)
 KEY_CHUNK = 1 << 20
+#: what a capacity message advises
+ESN_ADVICE = "use fewer units, a lower density or a shorter input"
 
 
 class ESNError(FSMError):
@@ -148,7 +150,7 @@ class EchoStateNetwork:
         self.random_state = random_state
         n, per_row = self.n_units, int(round(self.density * self.n_units))
         check_bytes(self._build_bytes(per_row), f"the echo state network's weights (W has "
-                    f"{n} x {per_row} = {n * per_row:,} nonzeros)", self.max_bytes)
+                    f"{n} x {per_row} = {n * per_row:,} nonzeros)", self.max_bytes, ESN_ADVICE)
 
         W = self._random_recurrent(rng, per_row)                          # [N, N] float64
         input_rows = rng.uniform(-self.input_scaling, self.input_scaling,
@@ -249,7 +251,7 @@ class EchoStateNetwork:
             raise ESNError(f"u must hold real numbers, got dtype {u.dtype}")
         copy_bytes = 0 if u.dtype == np.float32 and u.flags.c_contiguous else u.size * 4
         check_bytes(self.memory_estimate(u.shape[0]) + copy_bytes,
-                    "the echo state network's states", self.max_bytes)
+                    "the echo state network's states", self.max_bytes, ESN_ADVICE)
         resets = self._checked_resets(resets, u.shape[0])
         with np.errstate(over="ignore"):         # too large for float32 -> inf, refused below
             u32 = np.ascontiguousarray(u, dtype=np.float32)               # [T, n_inputs]
@@ -282,7 +284,7 @@ class EchoStateNetwork:
             raise InvalidSymbolError(f"inputs must be integer symbol codes, got dtype "
                                      f"{inputs.dtype}")
         check_bytes(self.memory_estimate(inputs.shape[0]), "the echo state network's states",
-                    self.max_bytes)
+                    self.max_bytes, ESN_ADVICE)
         resets = self._checked_resets(resets, inputs.shape[0])
         outside = (inputs < 0) | (inputs >= self.n_inputs)
         if outside.any():

@@ -196,8 +196,9 @@ register(Model(
               "values make slower units", 0.01, 1.0, step=0.01, label="leak rate"),
         Param("input_scaling", "float", 1.0, "input weights are uniform in ±this", 0.0, 10.0,
               step=0.05, label="input scaling", advanced=True),
-        Param("density", "float", 0.1, "fraction of nonzero recurrent weights", 0.0001, 1.0,
-              log=True, label="density", advanced=True),
+        Param("density", "float", 0.1, "fraction of nonzero recurrent weights: each unit reads "
+              "round(density × N) others (0 of them, no recurrence at all, when density × N < "
+              "0.5)", 0.001, 1.0, log=True, label="density", advanced=True),
         Param("bias_scaling", "float", 0.0, "biases are uniform in ±this", 0.0, 10.0,
               step=0.05, label="bias scaling", advanced=True),
         *READOUT_PARAMS,
@@ -240,7 +241,8 @@ register(Model(
         Param("l2", "float", 0.0, "L2 penalty on the weights", 0.0, 1.0, label="L2 penalty",
               advanced=True),
         Param("fresh", "bool", True, "train on freshly generated sequences every batch where "
-              "the task can generate them (temporal order, Reber, adding, Tomita)",
+              "the task can generate them (temporal order, Reber, adding, twenty-bit memory, "
+              "Tomita)",
               label="fresh sequences", advanced=True),
     ),
     builder=_build_lstm, describe=_describe_lstm))
