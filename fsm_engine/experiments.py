@@ -85,11 +85,14 @@ def run(task: str | tasks.Task, model: str, model_params: dict | None = None, se
     solved it, or None), ``curve`` (``{"seconds", "seen", "updates", "metric"}``
     lists, one point per evaluation, thinned to ``CURVE_POINTS``), ``scores`` (every
     figure of the final evaluation, :func:`fsm_engine.metrics.evaluate`) and
-    ``eval_seconds`` (the part of ``seconds`` spent evaluating).
+    ``eval_seconds`` (the part of ``seconds`` spent evaluating) and ``cpu_seconds`` (the
+    processor time this process used meanwhile: below ``seconds`` when other processes
+    took the cores).
     """
     values = models.check_params(model, model_params)
     if isinstance(task, str):
         task = tasks.make(task, seed=seed, **(task_params or {}))
+    cpu_started = time.process_time()
     with one_thread():      # every model alike; OpenBLAS threads thrash on a shared machine
         started = time.perf_counter()
         learner = models.build(model, task, seed, **values)
@@ -141,6 +144,7 @@ def run(task: str | tasks.Task, model: str, model_params: dict | None = None, se
         "curve": curve,
         "scores": {name: float(v) for name, v in last.metrics.items()},
         "eval_seconds": trainer.eval_seconds,
+        "cpu_seconds": time.process_time() - cpu_started,
     }
 
 

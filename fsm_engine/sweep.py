@@ -98,7 +98,7 @@ RESULT_COLUMNS: dict[str, str] = {
     "ms_per_update": "float", "solved_at_seconds": "float", "solved_at_seen": "float",
     "solved_at_updates": "int", "budget_seconds": "float", "budget_updates": "int",
     "error": "str", "version": "str", "host": "str", "curve": "json", "scores": "json",
-    "eval_seconds": "float",
+    "eval_seconds": "float", "cpu_seconds": "float",
 }
 #: columns before the parameters; the rest of RESULT_COLUMNS come after them
 _LEADING = ("run_id", "task", "model", "label", "seed")
@@ -381,6 +381,7 @@ def _row(run: Run, result: dict | None, error: str | None) -> dict:
         "budget_seconds": run.seconds, "budget_updates": run.updates, "error": error,
         "version": __version__, "host": socket.gethostname(), "curve": result.get("curve"),
         "scores": result.get("scores"), "eval_seconds": result.get("eval_seconds"),
+        "cpu_seconds": result.get("cpu_seconds"),
     })
     return {key: _plain(value) for key, value in row.items()}
 

@@ -3,4 +3,4 @@ and prints figures and JSON; most also have ``run(**options) -> dict`` and
 ``format_table(result) -> str``."""
 
 #: modules here that are helpers the benchmarks share, not benchmarks
-SHARED = ("results",)
+SHARED = ("results", "figures")

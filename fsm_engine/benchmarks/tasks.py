@@ -1,122 +1,129 @@
-"""Results on the TASKS.md set: FSM networks over several seeds, against chance.
+"""The FSM network alone on every task of TASKS.md, over seeds, against chance: one sweep.
 
-Every task is run with the same two generic networks — random machines with a
-closed-form (ridge) readout on one-hot state features, and the original
-question's model exactly (random machines' outputs, plain gradient descent on
-the summed squared error) — plus, where one exists, a family designed for the
-task, and the no-recurrence ablation TASKS.md asks for on five-bit memory.
-Text is the exception: bits per character need probabilities, so its networks
-use a softmax readout trained by Adam for a fixed time instead.
-Each row is the mean ± sd over seeds of the task's primary metric, the number
-of seeds that solved the task, and the median seconds (bank + features +
-training).  ``python bench/tasks.py`` writes ``results/tasks.md`` and
-``results/tasks.json``.
+Every task of the compare suite (text aside: bits per character need a softmax readout,
+which ``bench compare`` trains) runs the same two networks:
+
+- **random N=500, state, ridge** — 500 random machines of 8 states, one-hot state
+  features, the closed-form ridge readout (the best those features allow);
+- **original** — the original question's model exactly: the machines' outputs (N
+  numbers), weights from small random values, plain full-batch gradient descent on
+  Σ(y−t)² for ``GD_UPDATES`` steps of the step size that cannot diverge;
+
+plus, on five-bit memory, the no-recurrence ablation TASKS.md asks for.  Each row is
+the mean ± sd over seeds of the task's primary metric on held-out data, the seeds that
+solved it and the median seconds (bank + features + training).  ``python
+bench/tasks.py`` (same as ``fsm-explorer bench tasks``) writes ``results/tasks.md`` and
+``results/tasks.json``; ``--quick`` runs two small tasks.
 """
 from __future__ import annotations
 
-import numpy as np
+import argparse
+import json
+from pathlib import Path
 
-from .. import experiments as ex
-from .. import tasks
+from .. import sweep
+from ..experiments import markdown
 from . import results
+from .compare import SUITE
 
-RANDOM = ex.FSMSpec(machines=500, family="random", states=8, features="state", solver="ridge",
-                    l2=1e-3)
-ORIGINAL = ex.FSMSpec(machines=500, family="random", states=8, features="output", loss="mse",
-                      solver="gd", lr=None)
+RANDOM = {"n_machines": 500, "family": "random", "n_states": 8, "features": "state",
+          "solver": "ridge"}
+ORIGINAL = {"n_machines": 500, "family": "random", "n_states": 8, "features": "output",
+            "loss": "mse", "solver": "gd"}
 GD_UPDATES = 300
-#: the two networks every task runs: the generic one and the original question's model exactly
-GENERIC = [("random N=500, state, ridge", RANDOM),
-           (f"original: outputs, GD on Σ(y−t)², {GD_UPDATES} updates", ORIGINAL)]
-#: next-symbol probabilities need a softmax readout (ridge scores are not probabilities)
-TEXT_SECONDS = 30
-
-#: (task name, task parameters, configurations: (label, spec))
-SUITE = [
-    ("delayed_recall", {"k": 3, "m": 4, "T": 10_000}, GENERIC + [
-        ("designed: delay line k=4", ex.FSMSpec(machines=1, family="delay_line", k=4, l2=1e-3))]),
-    ("memory_capacity", {"K": 20, "m": 2, "T": 4000}, GENERIC + [
-        ("designed: delay line k=8", ex.FSMSpec(machines=1, family="delay_line", k=8, l2=1e-6))]),
-    ("temporal_parity", {"n": 3, "tau": 0}, GENERIC),
-    ("temporal_parity", {"n": 5, "tau": 2, "T": 10_000}, GENERIC),
-    ("temporal_density", {"n": 3, "tau": 0}, GENERIC),
-    ("five_bit_memory", {"T0": 200}, GENERIC + [
-        ("ablation: no recurrence",
-         ex.FSMSpec(machines=500, family="random", l2=1e-3, recurrence=False))]),
-    ("twenty_bit_memory", {"T0": 50}, GENERIC),
-    ("embedded_reber", {"n_strings": 512}, GENERIC),
-    ("temporal_order", {"q": 2}, GENERIC + [
-        ("random, stay=0.7", ex.FSMSpec(machines=500, family="random", stay=0.7, l2=1e-3))]),
-    ("adding", {"T": 20, "levels": 10}, GENERIC + [
-        ("designed: gated cells", ex.FSMSpec(machines=500, family="gated_cell", l2=1e-3))]),
-    ("text", {"corpus": "shakespeare"}, [
-        (f"random N=500, state, softmax Adam {TEXT_SECONDS} s",
-         ex.FSMSpec(machines=500, loss="softmax", solver="adam", lr=1e-3)),
-        (f"designed: delay line k=1 (bigram), softmax Adam {TEXT_SECONDS} s",
-         ex.FSMSpec(machines=1, family="delay_line", k=1, loss="softmax", solver="adam",
-                    lr=0.05))]),
-    ("series", {"name": "mackey_glass", "levels": 16, "T": 10_000}, GENERIC),
-    ("series", {"name": "narma10", "levels": 16, "T": 10_000}, GENERIC + [
-        ("random N=200, stay=0.3, l2=1", ex.FSMSpec(machines=200, stay=0.3, l2=1.0))]),
-]
+SEEDS = (0, 1, 2)
+#: (name, readout budget): the random network's ridge solve is one update
+NETWORKS = {"random N=500, state, ridge": (RANDOM, {"updates": 1}),
+            f"original: outputs, GD on Σ(y−t)², {GD_UPDATES} updates":
+                (ORIGINAL, {"updates": GD_UPDATES})}
+ABLATION = ("ablation: random N=500, no recurrence", ({**RANDOM, "recurrence": False},
+                                                       {"updates": 1}))
+#: (key, task, parameters): the compare suite's tasks, plus temporal density
+TASKS = tuple((e.key, e.task, e.params) for e in SUITE if e.task != "text") + (
+    ("temporal_density", "temporal_density", {"n": 3, "tau": 0, "T": 10_000}),)
+QUICK_TASKS = (("temporal_density", "temporal_density", {"n": 3, "tau": 0}),
+               ("five_bit_memory", "five_bit_memory", {"T0": 20}))
+QUICK_SIZE = {"n_machines": 100}
 
 
-def _stable_gd_lr(learner) -> float:
-    """A step size plain GD on the summed squared error cannot diverge with.
-
-    ``lambda_max(Xb^T Xb) <= trace(Xb^T Xb) = sum_t (||f_t||^2 + 1)``, and GD is
-    stable for ``lr < 1 / lambda_max``; half the bound keeps a margin.
-    """
-    X = learner.train_features
-    return 0.5 / float(np.sum(np.square(X, dtype=np.float64)) + X.shape[0])
-
-
-def _run_one(task, label, spec, seed) -> dict:
-    if spec.solver == "gd" and spec.lr is None:
-        def build():
-            learner = ex.fsm_learner(task, spec, seed)
-            learner.readout.lr = _stable_gd_lr(learner)
-            return learner
-        return ex.train(task, build, label, max_updates=GD_UPDATES, stop_at_success=False)
-    seconds = TEXT_SECONDS if spec.solver == "adam" else 60
-    return ex.train(task, lambda: ex.fsm_learner(task, spec, seed), label, max_seconds=seconds)
+def configs(quick: bool = False):
+    """``(key, network name, sweep configuration)`` of every network on every task."""
+    for key, name, params in QUICK_TASKS if quick else TASKS:
+        networks = dict(NETWORKS)
+        if name == "five_bit_memory":
+            networks[ABLATION[0]] = ABLATION[1]
+        for label, (model, budget) in networks.items():
+            if quick:
+                model = {**model, **QUICK_SIZE}
+                label = label.replace("N=500", f"N={QUICK_SIZE['n_machines']}")
+            yield key, label, {"seeds": list(SEEDS[:2] if quick else SEEDS), **budget,
+                               "task": {"name": name, **params}, "models": {"fsm": model}}
 
 
-def run(seeds: int = 3, only: str | None = None, progress=print) -> dict:
-    """Run the suite; returns {"rows": [...aggregated...], "runs": [...per seed...],
-    "meta": {...}}."""
-    runs, rows = [], []
-    for name, params, configs in SUITE:
-        if only and name not in only.split(","):
+def run(*, quick: bool = False, only=None, workers: int = 2, out: Path | None = None,
+        resume: bool = False, progress=print) -> dict:
+    """Run every network on every task (``only``: task keys); write and return the
+    result dict."""
+    out = Path(out) if out is not None else results.default_out("tasks.json")
+    all_runs, where = [], {}
+    for key, label, config in configs(quick):
+        if only and key not in only:
             continue
-        for label, spec in configs:
-            seed_rows = [_run_one(tasks.make(name, seed=seed, **params), label, spec, seed)
-                         for seed in range(seeds)]
-            runs += seed_rows
-            rows.append({"task": name, "params": params, "config": label,
-                         **results.aggregate(seed_rows)})
-            progress(_row_text(rows[-1]))
-    return {"rows": rows, "runs": runs, "meta": results.meta(seeds=seeds)}
+        for run_ in sweep.expand(config, source=f"tasks {key}"):
+            all_runs.append(run_)
+            where[run_.id] = (key, label)
+    load_start = results.load_average()
+    rows = sweep.execute(all_runs, workers=workers, out=out.with_suffix(".csv"), resume=resume,
+                         progress=lambda done, total, row: row and progress(
+                             f"[{done}/{total}] {row['task']} {where[row['run_id']][1]} seed "
+                             f"{row['seed']}: {row['metric']}"))
+    records = [results.record(r, key=where[r["run_id"]][0], network=where[r["run_id"]][1])
+               for r in rows]
+    summary = []
+    for key, label in dict.fromkeys(where.values()):
+        group = [r for r in records if (r["key"], r["network"]) == (key, label)]
+        summary.append({"key": key, "network": label, "task": group[0]["task"],
+                        "task_params": group[0]["task_params"],
+                        "metric": group[0]["metric_name"], "chance": group[0]["chance"],
+                        **results.summary(group)})
+    result = {"meta": results.meta(quick=quick, workers=workers, load_average_start=load_start,
+                                   load_average_end=results.load_average(),
+                                   command="fsm-explorer bench tasks"
+                                           + (" --quick" if quick else "")),
+              "summary": summary, "runs": records}
+    results.write_json(result, out)
+    out.with_suffix(".md").write_text(format_table(result) + "\n")
+    return result
 
 
-HEADER = ["task", "FSM network", "metric", "mean ± sd", "chance", "solved", "seconds", "parameters"]
-
-
-def _cells(row: dict) -> list[str]:
-    task, metric, value, chance, solved, seconds = results.cells(row)
-    return [task, row["config"], metric, value, chance, solved, seconds, f"{row['parameters']:,}"]
-
-
-def _row_text(row: dict) -> str:
-    return ex.markdown(HEADER, [_cells(row)]).splitlines()[-1]
+HEADER = ["task", "FSM network", "metric", "mean ± sd", "chance", "solved", "seconds",
+          "parameters"]
 
 
 def format_table(result: dict) -> str:
-    return ex.markdown(HEADER, [_cells(row) for row in result["rows"]])
+    cells = []
+    for s in result["summary"]:
+        params = ", ".join(f"{k}={v}" for k, v in s["task_params"].items()
+                           if k not in ("test_fraction",))
+        cells.append([f"{s['key']}({params})", s["network"], s["metric"], results.value_cell(s),
+                      results.number(s["chance"]), results.solved_cell(s),
+                      results.number(s["seconds"]),
+                      f"{s['parameters']:,}" if s["parameters"] else "—"])
+    return markdown(HEADER, cells)
 
 
 def main(argv=None) -> int:
-    args = results.parser(__doc__.split("\n")[0], "tasks").parse_args(argv)
-    result = run(args.seeds, args.only, progress=(lambda s: None) if args.json else print)
-    results.write(result, format_table(result), args.out, args.json)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="two small tasks, two seeds")
+    parser.add_argument("--only", help="comma-separated task keys")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, help="JSON file (default results/tasks.json)")
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    args = parser.parse_args(argv)
+    result = run(quick=args.quick, only=args.only.split(",") if args.only else None,
+                 workers=args.workers, out=args.out, resume=args.resume,
+                 progress=(lambda text: None) if args.json else print)
+    print(json.dumps(result["summary"], indent=1) if args.json else
+          "\n" + format_table(result))
     return 0
