@@ -9,7 +9,7 @@ task and within a model)::
     seconds = 5               # per-run budget (building the model counts); default 60
     # updates = 200           # per-run update budget (results then do not depend on speed)
     [task]                    # or [[tasks]] tables, one per task
-    name = "delayed_recall"
+    name = "delayed_recall"   # (task = "series" where the task has a parameter "name")
     k = [1, 3]
     m = 4
     [models.fsm]              # or [[models.fsm]] tables: one product each
@@ -257,14 +257,16 @@ def _task_settings(config: Mapping, source: str) -> list[tuple[str, tuple]]:
         where = f"{source}, {where}"
         if not isinstance(table, Mapping):
             raise FSMError(f"{where}: must be a table with a name and the task's parameters")
-        name = table.get("name")
+        # the series task has a parameter called name: such a task is named by `task = ...`
+        key = "task" if "task" in table else "name"
+        name = table.get(key)
         if not isinstance(name, str):
             raise FSMError(f"{where}: name the task, e.g. name = \"delayed_recall\" (tasks: "
                            f"{', '.join(tasks.NAMES)})")
         if name not in tasks.NAMES:
             raise FSMError(f"{where}: unknown task {name!r}{_hint(name, tasks.NAMES)}; tasks "
                            f"are {', '.join(tasks.NAMES)}")
-        values = {key: value for key, value in table.items() if key != "name"}
+        values = {k: value for k, value in table.items() if k != key}
         if "seed" in values:
             raise FSMError(f"{where}: give seeds in the top-level seeds list, not as a task "
                            "parameter")

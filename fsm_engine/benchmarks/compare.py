@@ -210,7 +210,7 @@ def _runs(entry: Entry, role: str, configs: Sequence[dict], seeds: Sequence[int]
           seconds: float) -> list[sweep.Run]:
     """Sweep runs of ``configs`` (each one configuration) of ``role`` on ``entry``."""
     config = {"seeds": list(seeds), "seconds": seconds,
-              "task": {"name": entry.task, **entry.params},
+              "task": {"task": entry.task, **entry.params},
               "models": {ROLES[role][0]: [dict(c) for c in configs]}}
     return sweep.expand(config, source=f"compare {entry.key} {role}")
 

@@ -57,7 +57,7 @@ def configs(quick: bool = False):
                 model = {**model, **QUICK_SIZE}
                 label = label.replace("N=500", f"N={QUICK_SIZE['n_machines']}")
             yield key, label, {"seeds": list(SEEDS[:2] if quick else SEEDS), **budget,
-                               "task": {"name": name, **params}, "models": {"fsm": model}}
+                               "task": {"task": name, **params}, "models": {"fsm": model}}
 
 
 def run(*, quick: bool = False, only=None, workers: int = 2, out: Path | None = None,
