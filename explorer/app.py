@@ -18,6 +18,7 @@ PAGE_DIR = Path(__file__).resolve().parent / "pages"
 PAGES = [
     ("machine.py", "Machine", ":material/account_tree:"),
     ("network.py", "Network", ":material/hub:"),
+    ("train.py", "Train", ":material/model_training:"),
 ]
 
 

@@ -26,6 +26,14 @@ class Limits:
     raster_steps: int = 400             # time steps drawn in a raster
     rank_steps: int = 500               # time steps sampled to measure a feature matrix's rank
     rank_machines: int = 500            # machines sampled to measure a feature matrix's rank
+    max_units: int = 5_000              # echo state network units on the Train page
+    max_train_steps: int = 200_000      # task stream length on the Train page
+    max_feature_bytes: int = 400_000_000  # the readout's feature matrix on the Train page
+    max_sequence_bytes: int = 2_000_000   # an uploaded sequence (CSV or text) on the Train page
+    max_model_bytes: int = 50_000_000   # an uploaded model file (.npz), and what it unpacks to
+    weight_cells: int = 900             # squares drawn in a weight map (a sample when larger)
+    curve_points: int = 300             # points drawn per training curve (thinned beyond)
+    prediction_steps: int = 80          # held-out steps drawn in the predictions chart
 
     @classmethod
     def from_env(cls, environ=os.environ) -> Limits:

@@ -13,15 +13,21 @@ Adding a setting is one entry in :data:`SETTINGS`::
 then ``settings.render("net_horizon")`` where the page wants the widget, and
 ``settings.value("net_horizon")`` anywhere else.  Rules that keep links working:
 
-* keys are prefixed by page (``m_`` Machine, ``net_`` Network) so two pages
-  never share a URL parameter, and no code assigns a session-state name that
-  equals a setting key except through a widget callback;
+* keys are prefixed by page (``m_`` Machine, ``net_`` Network, ``tr_`` Train) so
+  two pages never share a URL parameter, and no code assigns a session-state name
+  that equals a setting key except through a widget callback;
 * an integer slider's default, minimum and maximum are on its step grid
   (``min + k * step``) so every shared value round-trips exactly;
 * caps come from :data:`explorer.limits.LIMITS`, so the widget range enforces
   them; a URL value outside the range (or not an option) is dropped by
   Streamlit and :func:`render` shows a message naming the setting, the value
   and the allowed range instead.
+
+Engine parameters (tasks, models) are not typed in here one by one:
+:func:`from_param` turns a :class:`~fsm_engine.params.Param` of the engine's
+parameter tables into a setting, and :func:`param_value` reads it back as the
+engine's value, so a new task or model parameter appears on the Train page with
+no page edit.
 """
 from __future__ import annotations
 
@@ -32,9 +38,11 @@ from typing import Any
 
 import streamlit as st
 
-from fsm_engine import presets, tasks
+from fsm_engine import models, presets, tasks
 from fsm_engine.analysis import SORT_ORDERS
 from fsm_engine.families import FAMILIES
+from fsm_engine.params import AUTO_WORDS, Param
+from fsm_engine.readout_learner import READOUT_PARAMS
 
 from .limits import LIMITS
 
@@ -44,6 +52,12 @@ URL_NOTES = "settings_url_notes"
 MAX_SEED = 2**31 - 1
 #: the Network page's "input" option that reads the typed text instead of a task
 TYPED_TEXT = "typed text"
+#: the option of an optional choice that means None ("automatic")
+AUTO = "auto"
+#: longest text a text parameter's box takes (it travels in the URL)
+PARAM_TEXT_CHARS = 1000
+#: an integer parameter spanning at most this many values gets a slider, wider ones a box
+SLIDER_SPAN = 200
 
 
 @dataclass(frozen=True)
@@ -55,11 +69,14 @@ class Setting:
     key : widget key and URL query parameter name.
     label : the widget's label.
     default : value when the URL does not say otherwise (never written to the URL).
-    kind : ``"slider"``, ``"number"`` (integer box), ``"select"``, ``"radio"`` or ``"text"``.
+    kind : ``"slider"``, ``"number"`` (integer box), ``"float"`` (a box for any real
+        number, e.g. a learning rate), ``"select"``, ``"radio"``, ``"text"`` or
+        ``"checkbox"``.
     help : tooltip text.
-    minimum, maximum, step : numeric range (slider, number).
+    minimum, maximum, step : numeric range (slider, number, float).
     options : allowed values (select, radio), URL-safe strings.
     max_chars : longest text (text).
+    param : the engine parameter this setting edits (:func:`from_param`), or None.
     """
 
     key: str
@@ -72,9 +89,21 @@ class Setting:
     step: float | None = None
     options: tuple = field(default=())
     max_chars: int | None = None
+    param: Param | None = None
+
+    @property
+    def optional(self) -> bool:
+        """Empty means "automatic" (an optional engine parameter left to the engine)."""
+        return self.param is not None and self.param.optional
 
     def url_problem(self, raw: str) -> str | None:
         """Why the URL value ``raw`` cannot be used for this setting, or None if it can."""
+        if self.optional and raw.strip().lower() in AUTO_WORDS:
+            return None
+        if self.kind == "checkbox":
+            if raw.lower() in ("true", "false"):
+                return None
+            return f"{raw!r} is not true or false"
         if self.kind in ("select", "radio"):
             if raw in self.options:
                 return None
@@ -89,8 +118,10 @@ class Setting:
             return f"{raw!r} is not a number"
         if not math.isfinite(number) or not self.minimum <= number <= self.maximum:
             return f"{raw} is outside {self.minimum:g}..{self.maximum:g}"
-        if isinstance(self.default, int) and not number.is_integer():
+        if (self.kind == "number" or isinstance(self.default, int)) and not number.is_integer():
             return f"{raw} is not a whole number"
+        if self.step is None:
+            return None
         offset = (number - self.minimum) / self.step
         if abs(offset - round(offset)) > 1e-6:
             return f"{raw} is not on the grid {self.minimum:g}, {self.minimum + self.step:g}, ..."
@@ -113,6 +144,73 @@ def _choice(key, label, options, default=None, *, kind="select", help) -> Settin
 
 def _text(key, label, default, max_chars, *, help) -> Setting:
     return Setting(key, label, default, "text", help, max_chars=max_chars)
+
+
+_UNSET = object()
+
+
+def from_param(key: str, param: Param, *, default=_UNSET, maximum: float | None = None
+               ) -> Setting:
+    """The setting that edits engine parameter ``param`` under the URL key ``key``.
+
+    Parameters
+    ----------
+    key : the widget key and URL parameter (page-prefixed, e.g. ``"tr_fsm.n_machines"``).
+    param : a row of an engine parameter table (task, family, model, readout).
+    default : the page's default when it differs from the engine's (e.g. the
+        question's model on the Train page); a value of the parameter's type.
+    maximum : a lower cap than the parameter's own (a :data:`LIMITS` entry).
+
+    Returns
+    -------
+    Setting whose widget is: a select box for a choice (with ``"auto"`` first when
+    the parameter is optional), a checkbox for a bool, a text box for text, a
+    slider for an integer spanning at most ``SLIDER_SPAN`` values or a float with a
+    step, and a number box otherwise (empty = automatic for an optional number).
+    """
+    default = param.default if default is _UNSET else param.check(key, default)
+    label, help_text = param.title, param.help
+    if param.type == "choice":
+        options = ((AUTO,) if param.optional else ()) + tuple(str(c) for c in param.choices)
+        return Setting(key, label, AUTO if default is None else str(default), "select",
+                       help_text, options=options, param=param)
+    if param.type == "bool":
+        return Setting(key, label, bool(default), "checkbox", help_text, param=param)
+    if param.type == "text":
+        return Setting(key, label, "" if default is None else default, "text", help_text,
+                       max_chars=PARAM_TEXT_CHARS, param=param)
+    low, high = param.min, param.max if maximum is None else min(param.max, maximum)
+    if param.type == "int":
+        step = int(param.step or 1)
+        high = low + (high - low) // step * step           # the top of the step grid
+        slider = (high - low) / step <= SLIDER_SPAN and not param.optional
+        return Setting(key, label, default, "slider" if slider else "number", help_text,
+                       int(low), int(high), step, param=param)
+    step = param.step or _nice_step(low, high)
+    if not param.log and not param.optional and step is not None:
+        high = low + math.floor(round((high - low) / step, 9)) * step
+        return Setting(key, label, default, "slider", help_text, low, high, step, param=param)
+    return Setting(key, label, default, "float", help_text, low, high, None, param=param)
+
+
+def _nice_step(low: float, high: float) -> float | None:
+    """A round slider step giving 50 to 500 positions over ``low .. high`` when that range
+    is at most 1 wide; None for a wider range (it gets a number box)."""
+    span = high - low
+    if not 0 < span <= 1:
+        return None
+    return 10.0 ** math.floor(math.log10(span / 50))
+
+
+def param_value(key: str):
+    """The engine value of the :func:`from_param` setting ``key`` (None for "automatic")."""
+    setting = SETTINGS[key]
+    raw = value(key)
+    if setting.optional and (raw is None or raw == AUTO or raw == ""):
+        return None
+    if setting.param.type == "choice":
+        return setting.param.parse(key, str(raw))   # choices may be numbers: parse the text
+    return raw
 
 
 _FAMILY_NAMES = tuple(FAMILIES)
@@ -181,13 +279,78 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
 ]}
 
 
+# -------------------------------------------------------------------- Train page
+#: the Train page's task option that trains on an uploaded sequence
+UPLOAD = "your sequence"
+#: models the Train page offers: every registry model that is a trained readout on a
+#: fixed reservoir (its table includes the readout's), so a new reservoir appears by itself
+TRAIN_MODELS = tuple(name for name in models.names()
+                     if set(READOUT_PARAMS) <= set(models.get(name).params))
+#: the Train page's defaults where they differ from the engine's: the question's model
+#: (each machine's output, squared error, plain gradient descent) on 1000 machines
+TRAIN_DEFAULTS = {"n_machines": 1000, "features": "output", "loss": "mse", "solver": "gd"}
+#: the Train page's caps on engine parameters, by parameter name
+TRAIN_CAPS = {"n_machines": LIMITS.max_machines, "n_units": LIMITS.max_units,
+              "n_states": LIMITS.max_states, "modulus": LIMITS.max_states,
+              "T": LIMITS.max_train_steps}
+#: the task the Train page opens on: the XOR of the last three bits (memory and a
+#: nonlinearity), which the question's model visibly learns within a minute
+TRAIN_TASK = "temporal_parity"
+
+
+def task_key(task: str, param: str) -> str:
+    """URL key of a task parameter on the Train page, e.g. ``tr_delayed_recall.k``."""
+    return f"tr_{task}.{param}"
+
+
+#: the readout's parameters: one table shared by every reservoir, so one key each
+_READOUT_NAMES = frozenset(p.name for p in READOUT_PARAMS)
+
+
+def model_key(model: str, param: str) -> str:
+    """URL key of a model parameter on the Train page: ``tr_lr`` for the readout's
+    parameters (shared by every reservoir, so switching keeps them), ``tr_fsm.n_machines``
+    for the others."""
+    return f"tr_{param}" if param in _READOUT_NAMES else f"tr_{model}.{param}"
+
+
+def _train_settings() -> list[Setting]:
+    rows = [
+        _choice("tr_task", "Task", tasks.NAMES + (UPLOAD,), TRAIN_TASK,
+                help="What the network must learn: a task from the library, or your own "
+                     "sequence (upload a CSV or a text file)."),
+        _choice("tr_model", "Reservoir", TRAIN_MODELS,
+                help="The fixed dynamical system whose features the readout weighs: a network "
+                     "of finite-state machines (the question's model) or an echo state network "
+                     "(continuous units)."),
+        _number("tr_seed", "Seed", 0, 0, MAX_SEED,
+                help="Seed of the reservoir and of the readout's initial weights."),
+        _slider("tr_upload.test_fraction", "Held-out share", 0.2, 0.0, 0.5, 0.05,
+                help="Your sequence: the share at its end kept for testing (0 = test on the "
+                     "training part)."),
+    ]
+    for task in tasks.NAMES:
+        rows += [from_param(task_key(task, p.name), p, maximum=TRAIN_CAPS.get(p.name))
+                 for p in tasks.params(task)]
+    for name in TRAIN_MODELS:
+        rows += [from_param(model_key(name, p.name), p,
+                            default=TRAIN_DEFAULTS.get(p.name, _UNSET),
+                            maximum=TRAIN_CAPS.get(p.name))
+                 for p in models.get(name).params]
+    return rows
+
+
+SETTINGS.update({s.key: s for s in _train_settings()})
+
+
 def value(key: str) -> Any:
     """The current value of setting ``key`` (its default before its widget first renders)."""
     return st.session_state.get(key, SETTINGS[key].default)
 
 
 def render(key: str, container=None, *, on_change: Callable[[], None] | None = None,
-           disabled: bool = False) -> Any:
+           disabled: bool = False, placeholder: str | None = None,
+           format_func: Callable[[Any], str] | None = None) -> Any:
     """Draw the widget of setting ``key``, bound to the URL, and return its value.
 
     Parameters
@@ -196,6 +359,8 @@ def render(key: str, container=None, *, on_change: Callable[[], None] | None = N
     container : where to draw (``st.sidebar``, a column, ...); default the current one.
     on_change : called (as a widget callback) when the user changes the value.
     disabled : draw the widget greyed out.
+    placeholder : what an empty number box shows (e.g. what "automatic" is now).
+    format_func : how a select box or radio shows each option.
 
     Returns
     -------
@@ -225,13 +390,21 @@ def render(key: str, container=None, *, on_change: Callable[[], None] | None = N
                               setting.step, **common)
     elif setting.kind == "number":
         result = where.number_input(setting.label, setting.minimum, setting.maximum,
-                                    setting.default, setting.step, **common)
+                                    setting.default, setting.step, placeholder=placeholder,
+                                    **common)
+    elif setting.kind == "float":
+        result = where.number_input(setting.label, setting.minimum, setting.maximum,
+                                    setting.default, format="%g", placeholder=placeholder,
+                                    **common)
     elif setting.kind == "select":
         result = where.selectbox(setting.label, setting.options,
-                                 setting.options.index(setting.default), **common)
+                                 setting.options.index(setting.default),
+                                 format_func=format_func or str, **common)
     elif setting.kind == "radio":
         result = where.radio(setting.label, setting.options, setting.options.index(setting.default),
-                             horizontal=True, **common)
+                             format_func=format_func or str, horizontal=True, **common)
+    elif setting.kind == "checkbox":
+        result = where.checkbox(setting.label, setting.default, **common)
     else:
         result = where.text_input(setting.label, setting.default, setting.max_chars, **common)
     if key in notes:

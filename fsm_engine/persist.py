@@ -18,7 +18,8 @@ notebook; nothing in it needs pickle):
 =====================  ==========================================================
 
 Loading rebuilds the model from its registry name, parameters and seed — the
-same code path that built it — and then checks that the rebuilt reservoir is
+same code path that built it, with automatic rates whose values it records —
+and then checks that the rebuilt reservoir is
 exactly the one in the file before it loads the readout's weights, so the
 loaded model makes the same predictions as the saved one.  A file whose
 reservoir differs (edited, or made by an engine that draws machines
@@ -63,6 +64,8 @@ class LoadedModel:
     task: Task
     learner: object     # a ReadoutLearner with the saved weights and rates
     updates: int        # updates made before it was saved
+    auto_lr: float      # what an automatic learning rate is for this model (its safe step)
+    auto_l2: float      # what an automatic L2 penalty is for this model
 
 
 def dumps(learner, model: str, params: dict, seed: int, updates: int = 0) -> bytes:
@@ -156,7 +159,11 @@ def loads(data: bytes, *, max_bytes: int = MAX_BYTES,
                              f"({err!r})") from None
     if check is not None:
         check(model, params, task)
-    learner = models.build(model, task, seed, **params)
+    # built with automatic rates (recorded), then given the rates that were in use
+    automatic = {name: None for name in ("lr", "l2")
+                 if name in params and models.get(model).param(name).optional}
+    learner = models.build(model, task, seed, **dict(params, **automatic))
+    auto_lr, auto_l2 = learner.lr, learner.l2
     expected, alphabet = reservoir_arrays(learner.source)
     for name, array in expected.items():
         if name not in arrays:
@@ -178,7 +185,8 @@ def loads(data: bytes, *, max_bytes: int = MAX_BYTES,
             raise
         raise ModelFileError("the model file's learning rate or L2 penalty is missing") \
             from None
-    return LoadedModel(model, params, seed, task, learner, int(meta.get("updates", 0)))
+    return LoadedModel(model, params, seed, task, learner, int(meta.get("updates", 0)),
+                       auto_lr, auto_l2)
 
 
 def _read_npz(data: bytes, max_bytes: int) -> dict[str, np.ndarray]:

@@ -1,0 +1,299 @@
+"""Live training in Streamlit: the pieces every live page shares (Train now, Compare next).
+
+* :class:`LiveRun` — one learner being trained in one browser session: the one
+  :class:`~fsm_engine.training.Trainer`, a running flag, the message of the last
+  thing that went wrong, the curves the charts draw and the throughput.  It is
+  plain Python (no Streamlit), so it is tested directly.
+* :func:`get_run` / :func:`keep_run` — the per-session holder: runs live in
+  ``st.session_state`` (never ``st.cache_resource``, which every user of a hosted
+  app shares), so two browser sessions never see each other's model and a rerun
+  never loses one.
+* :func:`ticking` — the fragment runner: a draw function rerun every
+  ``RUN_EVERY`` seconds while the run is running (``run_every=None`` otherwise),
+  each tick doing a bounded slice of work (:func:`tick`).  Start / Pause buttons
+  live outside it, since a button inside a ticking fragment does not interrupt it.
+* :func:`chart` — every live chart drawn the same way.
+* :func:`request_page` / :func:`follow_page_request` — leaving a page from inside
+  a ticking fragment (``st.switch_page`` there often leaves the target page blank):
+  the fragment records the request and reruns the whole app; the page script
+  switches at its top, outside the fragment.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+import streamlit as st
+
+from fsm_engine import metrics
+from fsm_engine.blas import one_thread
+from fsm_engine.errors import FSMError, TrainingDiverged
+from fsm_engine.tasks import CLASSIFICATION, Task
+from fsm_engine.training import Progress, Trainer
+
+#: seconds between ticks while training (a tick itself is bounded by TICK_SECONDS of updates
+#: plus one evaluation and the redraw)
+RUN_EVERY = 0.2
+#: seconds between redraws of the charts that cost the browser most (a weight map of many
+#: squares): their own fragment, so the curves keep 3+ redraws a second on a loaded machine
+SLOW_EVERY = 0.5
+#: seconds of updates per tick (checked between updates)
+TICK_SECONDS = 0.1
+#: the most updates one tick may make (the time bound usually stops it first)
+TICK_UPDATES = 10_000
+#: wall-clock seconds over which "updates per second" is measured
+RATE_WINDOW = 3.0
+#: Plotly options of every live chart: no mode bar (it flickers on every redraw)
+CHART_CONFIG = {"displayModeBar": False}
+#: session-state name of a pending page switch (see request_page)
+PAGE_REQUEST = "live_page_request"
+
+
+# ---------------------------------------------------------------------- the run (no Streamlit)
+class _Watched:
+    """A learner seen through the Trainer: everything is forwarded, and the outputs of
+    the Trainer's last evaluation (and the time it took) are kept, so the charts reuse
+    them instead of scoring the whole stream a second time."""
+
+    def __init__(self, learner):
+        self._learner = learner
+        self.last_outputs: np.ndarray | None = None
+        self.eval_seconds = 0.0
+
+    def __getattr__(self, name):
+        return getattr(self._learner, name)
+
+    def outputs(self) -> np.ndarray:
+        started = time.perf_counter()
+        self.last_outputs = self._learner.outputs()
+        self.eval_seconds += time.perf_counter() - started
+        return self.last_outputs
+
+
+def step_loss(task: Task, outputs: np.ndarray, loss: str, mask: np.ndarray) -> float:
+    """The loss per scored step of ``outputs`` [T, K] on the ``mask`` steps, as the model's
+    training rule counts it: squared error summed over the K outputs (a class target is
+    its one-hot code) or softmax cross-entropy in nats; NaN when ``mask`` is empty."""
+    if not mask.any():
+        return float("nan")
+    scored = np.asarray(outputs[mask], dtype=np.float64)                     # [M, K]
+    targets = task.targets[mask]
+    with np.errstate(all="ignore"):
+        if loss == "softmax":
+            return metrics.cross_entropy(scored, targets)
+        if task.kind == CLASSIFICATION:
+            targets = np.eye(scored.shape[1])[targets]                         # [M, K]
+        residual = scored - targets.reshape(scored.shape)
+        return float(np.mean(np.sum(residual * residual, axis=1)))
+
+
+class LiveRun:
+    """One learner trained live: the Trainer, a running flag, curves and a message.
+
+    Parameters
+    ----------
+    learner : a Learner (see :mod:`fsm_engine.training`) with ``task`` and ``outputs()``.
+    loss : ``"mse"`` or ``"softmax"``, the rule it trains by (for the loss curves).
+    config : whatever identifies the settings it was built from (compared by the page).
+    label : a short description for messages.
+
+    The run evaluates once when made, so the charts show update 0 before Start.
+    """
+
+    def __init__(self, learner, loss: str, config=None, label: str = ""):
+        self.learner = learner
+        self.loss = loss
+        self.config = config
+        self.label = label
+        self.running = False
+        #: (kind, text) of the last thing worth saying: "error", "warning", "success", "info"
+        self.message: tuple[str, str] | None = None
+        self._watched = _Watched(learner)
+        self.trainer = Trainer(self._watched, eval_every=1)
+        self.curves: dict[str, list[float]] = {"updates": [], "train_loss": [],
+                                               "held_out_loss": [], "metric": []}
+        self.progress: Progress | None = None
+        self.train_seconds = 0.0
+        self._recent: deque[tuple[float, int]] = deque()
+        self.advance(0)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def task(self) -> Task:
+        return self.learner.task
+
+    @property
+    def updates(self) -> int:
+        return self.trainer.updates
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.learner.finished)
+
+    @property
+    def outputs(self) -> np.ndarray:
+        """The model's outputs [T, K] at the last evaluation (the weights on screen)."""
+        return self._watched.last_outputs
+
+    def start(self) -> None:
+        self.running = not self.finished
+        self.message = None
+        self._recent.clear()
+
+    def pause(self) -> None:
+        self.running = False
+
+    # ------------------------------------------------------------------ training
+    def advance(self, k: int, max_seconds: float | None = None) -> None:
+        """Up to ``k`` updates (fewer once ``max_seconds`` passed), then evaluate and record.
+
+        Never raises for a training problem: a diverging loss pauses the run with the
+        Trainer's message (the last good weights restored and evaluated), any other
+        engine error (e.g. a ridge solve over its cap) pauses it with that error.
+
+        BLAS runs on one thread here: the products are memory-bound, and on a shared
+        2-core machine a second BLAS thread fights the server and the browser (an
+        update measured 1.5-10x slower with two threads under load).
+        """
+        before = self.trainer.updates
+        evaluated = len(self.trainer.history)
+        started = time.perf_counter()
+        eval_before = self._watched.eval_seconds
+        try:
+            with one_thread():
+                self.progress = self.trainer.advance(k, max_seconds=max_seconds)
+        except TrainingDiverged as err:
+            self.running = False
+            self.message = ("error", f"Training stopped: {err}")
+            self._trim(self.trainer.updates)
+            with one_thread():
+                self.progress = self.trainer.advance(0)      # evaluate the restored weights
+        except FSMError as err:
+            self.running = False
+            self.message = ("error", f"Training stopped: {err}")
+            return
+        made = self.trainer.updates - before
+        spent = time.perf_counter() - started - (self._watched.eval_seconds - eval_before)
+        if made > 0:
+            self.train_seconds += max(spent, 0.0)
+        if len(self.trainer.history) > evaluated:
+            self._record()
+        if self.running and self.finished:
+            self.running = False
+            self.message = ("success", "Training is finished: the ridge solve found the best "
+                                       "weights these features allow in one update.")
+        now = time.monotonic()
+        self._recent.append((now, self.trainer.updates))
+        while len(self._recent) > 2 and now - self._recent[0][0] > RATE_WINDOW:
+            self._recent.popleft()
+
+    def step(self) -> None:
+        """Exactly one update (pausing the run first)."""
+        self.running = False
+        self.message = None
+        self.advance(1)
+
+    def tick(self, max_seconds: float = TICK_SECONDS) -> None:
+        """One live tick: a bounded slice of updates while running."""
+        if self.running:
+            self.advance(TICK_UPDATES, max_seconds=max_seconds)
+
+    def _record(self) -> None:
+        task, outputs = self.task, self._watched.last_outputs
+        held_out = task.mask & task.holdout
+        self.curves["updates"].append(float(self.trainer.updates))
+        self.curves["train_loss"].append(step_loss(task, outputs, self.loss, task.train_mask))
+        self.curves["held_out_loss"].append(step_loss(task, outputs, self.loss, held_out)
+                                            if held_out.any() else float("nan"))
+        self.curves["metric"].append(float(self.progress.metrics["metric"]))
+
+    def _trim(self, updates: int) -> None:
+        """Forget curve points past ``updates`` (weights restored to an earlier update)."""
+        keep = sum(1 for u in self.curves["updates"] if u <= updates)
+        for values in self.curves.values():
+            del values[keep:]
+
+    # ------------------------------------------------------------------ throughput
+    @property
+    def updates_per_second(self) -> float:
+        """Updates per wall-clock second over the last few seconds of ticks (NaN when idle)."""
+        if not self.running or len(self._recent) < 2:
+            return float("nan")
+        (t0, u0), (t1, u1) = self._recent[0], self._recent[-1]
+        return (u1 - u0) / (t1 - t0) if t1 > t0 else float("nan")
+
+    @property
+    def seconds_per_update(self) -> float:
+        """Mean compute time of one update (evaluations excluded; NaN before the first)."""
+        return self.train_seconds / self.updates if self.updates else float("nan")
+
+
+# ---------------------------------------------------------------------- Streamlit helpers
+def get_run(name: str) -> LiveRun | None:
+    """This browser session's run called ``name`` (None before one is kept)."""
+    return st.session_state.get(name)
+
+
+def keep_run(name: str, run: LiveRun) -> None:
+    """Make ``run`` this session's run called ``name`` (the previous one is dropped)."""
+    st.session_state[name] = run
+
+
+def ticking(draw: Callable[[], None], running: bool, every: float = RUN_EVERY) -> None:
+    """Run ``draw`` as a fragment that reruns every ``every`` seconds while ``running``.
+
+    ``draw`` should start with :func:`tick` (a bounded slice of work) and then draw
+    the charts; it is rerun alone, never the whole page, between ticks.
+    """
+    st.fragment(draw, run_every=every if running else None)()
+
+
+def tick(run: LiveRun, max_seconds: float = TICK_SECONDS) -> None:
+    """A tick of ``run`` inside a ticking fragment; when training stops by itself
+    (finished, diverged, an error) the whole app reruns so the ticking stops too."""
+    was_running = run.running
+    run.tick(max_seconds)
+    if was_running and not run.running:
+        st.rerun(scope="app")
+
+
+def chart(figure, key: str, *, clickable: bool = False, width: str = "stretch"):
+    """Draw a live chart; with ``clickable``, clicks on points rerun (the fragment it is in)
+    and the return value holds the selection (``.selection.points``)."""
+    options = dict(key=key, theme=None, config=CHART_CONFIG, width=width)
+    if clickable:
+        options.update(on_select="rerun", selection_mode="points")
+    return st.plotly_chart(figure, **options)
+
+
+def clicked_index(event, figure) -> int | None:
+    """The index a click on a live chart picked: the first ``customdata`` entry of the first
+    selected point (looked up in ``figure`` when the event carries no customdata)."""
+    points = getattr(getattr(event, "selection", None), "points", None) or []
+    if not points:
+        return None
+    point = points[0]
+    data = point.get("customdata")
+    if data is None:
+        index = point.get("point_index", point.get("point_number"))
+        if index is None:
+            return None
+        data = figure.data[point.get("curve_number", 0)].customdata[index]
+    return int(data[0] if np.ndim(data) else data)
+
+
+def request_page(page: str, query_params: dict | None = None) -> None:
+    """Leave for ``page`` from inside a ticking fragment: record the request and rerun the
+    whole app; :func:`follow_page_request` at the top of the page script switches."""
+    st.session_state[PAGE_REQUEST] = (page, dict(query_params or {}))
+    st.rerun(scope="app")
+
+
+def follow_page_request() -> None:
+    """Switch to the page a fragment asked for (call first thing in the page script)."""
+    request = st.session_state.pop(PAGE_REQUEST, None)
+    if request is not None:
+        page, query_params = request
+        st.switch_page(page, query_params=query_params)
