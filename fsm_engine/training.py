@@ -162,7 +162,9 @@ class Trainer:
         """Make up to ``k`` updates and report.
 
         Fewer updates are made when the learner finishes, or once ``max_seconds``
-        have passed in this call (checked between updates: a live page's tick).
+        have passed in this call (checked between updates, after the first: every call
+        with ``k >= 1`` makes at least one update — a live page's tick, or a budget that
+        building the model already used up).
 
         Raises
         ------
@@ -173,7 +175,7 @@ class Trainer:
         try:
             chunk_losses = []
             for _ in range(int(k)):
-                if self.learner.finished or (max_seconds is not None
+                if self.learner.finished or (max_seconds is not None and chunk_losses
                                              and time.perf_counter() - started >= max_seconds):
                     break
                 if self._good is None or self.updates - self._good[1] >= self.snapshot_every:

@@ -275,3 +275,9 @@ def test_mse_loss_on_class_targets_regresses_one_hot_codes():
     assert outputs.shape == (task.T, 2)
     rows = task.eval_mask
     assert np.array_equal(outputs[rows].argmax(axis=1), task.targets[rows])
+
+
+def test_an_advance_with_no_time_left_still_makes_one_update(recall_task):
+    trainer = Trainer(StepLearner(recall_task, [1.0] * 10))
+    assert trainer.advance(5, max_seconds=0.0).updates == 1
+    assert trainer.run(max_seconds=0.0).updates == 2
