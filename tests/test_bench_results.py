@@ -251,3 +251,36 @@ def test_bench_tasks_quick_writes_the_markdown_and_json_results(capsys, tmp_path
         "random N=100, state, ridge", "original"]
     assert all(s["seeds"] == 2 and s["chance"] == 0.5 for s in result["summary"])
     assert len(result["runs"]) == 4 and all(r["curve"] for r in result["runs"])
+
+
+# ---------------------------------------------------------------------- scaling
+def test_cg_ridge_matches_the_closed_form_on_dense_and_one_hot_features():
+    from fsm_engine import families
+    from fsm_engine.benchmarks.scaling import cg_ridge
+    from fsm_engine.readout import matmul, ridge_solution
+    task = tasks.make("delayed_recall", k=1, T=600, seed=0)
+    bank = families.make_bank("random", 30, task.alphabet, seed=0, n_states=4)
+    targets = np.eye(4)[task.targets]
+    for kind in ("state", "output"):
+        X = bank.features(kind, task.inputs, task.resets)
+        weights, intercept = ridge_solution(X, targets, None, 1.0)
+        cg_weights, cg_intercept, _, converged = cg_ridge(X, targets, 1.0, max_iter=500,
+                                                          tol=1e-8)
+        assert converged
+        np.testing.assert_allclose(cg_weights, weights, atol=1e-4)
+        np.testing.assert_allclose(matmul(X, cg_weights.astype(np.float32)) + cg_intercept,
+                                   matmul(X, weights.astype(np.float32)) + intercept,
+                                   atol=1e-3)
+
+
+def test_bench_scaling_quick_switches_solver_past_the_exact_range(capsys, tmp_path):
+    out = tmp_path / "scaling.json"
+    code = cli.main(["bench", "scaling", "--quick", "--workers", "1", "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert code == 0 and "| task | network | N |" in capsys.readouterr().out
+    for row in result["summary"]:
+        exact = row["n_features"] <= result["tasks"][row["key"]]["exact_up_to"]
+        assert row["solver"] == ("ridge" if exact else "cg") or row["n"] == 1000
+        assert row["errors"] == 0
+    assert {r["model"] for r in result["points"]} == {"fsm", "esn"}
+    assert (tmp_path / "figures" / "scaling_five_bit_memory.png").exists()

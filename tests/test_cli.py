@@ -189,26 +189,13 @@ def test_text_file_that_is_not_utf8_exits_2_naming_the_byte(capsys, tmp_path):
     assert code == 2 and "byte" in err and "UTF-8" in err
 
 
-def test_bench_tasks_writes_the_markdown_and_json_results(capsys, tmp_path):
-    out = tmp_path / "tasks"
-    code, printed, _ = run(capsys, "bench", "tasks", "--seeds", "2", "--only", "temporal_density",
-                           "--out", str(out))
-    table = (tmp_path / "tasks.md").read_text()
-    result = json.loads((tmp_path / "tasks.json").read_text())
-    assert code == 0 and table.strip() in printed
-    assert table.startswith("| task | FSM network | metric |")
-    assert ([row["config"].split(":")[0] for row in result["rows"]]
-            == ["random N=500, state, ridge", "original"])
-    assert all(row["seeds"] == 2 and row["chance"] == 0.5 for row in result["rows"])
-    assert len(result["runs"]) == 4
+def test_bench_lists_the_results_benchmarks():
+    # the --quick runs end to end are in tests/test_bench_results.py
+    assert {"compare", "tasks", "scaling"} <= set(cli.benchmark_names())
+    assert "results" not in cli.benchmark_names() and "figures" not in cli.benchmark_names()
 
 
-def test_bench_compare_puts_fsm_and_lstm_rows_side_by_side(capsys, tmp_path):
-    out = tmp_path / "compare"
-    code, _, _ = run(capsys, "bench", "compare", "--seeds", "1", "--seconds", "2",
-                     "--only", "temporal_parity", "--out", str(out))
-    result = json.loads((tmp_path / "compare.json").read_text())
-    assert code == 0
-    assert [row["model"] for row in result["rows"]] == ["FSM random N=500", "LSTM H=64"]
-    table = (tmp_path / "compare.md").read_text()
-    assert "| temporal_parity(n=3, tau=0) | LSTM H=64 | accuracy |" in table
+def test_bench_compare_refuses_an_unknown_task_key_naming_the_known_ones(capsys, tmp_path):
+    with pytest.raises(SystemExit, match="unknown task key.*delayed_recall"):
+        cli.main(["bench", "compare", "--quick", "--only", "nonsense", "--out",
+                  str(tmp_path / "compare.json")])

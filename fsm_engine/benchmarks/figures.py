@@ -84,3 +84,66 @@ def compare_figures(result: dict, folder: Path) -> list[Path]:
         figure.tight_layout()
         paths.append(_save(figure, folder / f"compare_{key}.png"))
     return paths
+
+
+def _scaling_lines(summary: list[dict], key: str):
+    """``(label, colour, style, points)`` per network of one task; points sorted by N."""
+    for model, features, label, style in (("fsm", "state", "FSM network, one-hot states", "-"),
+                                          ("fsm", "output", "FSM network, outputs", "--"),
+                                          ("esn", "state", "echo state network", "-")):
+        rows = sorted((s for s in summary if s["key"] == key and s["model"] == model
+                       and s["features"] == features and s["mean"] is not None),
+                      key=lambda s: (s["n"], s["solver"] != "ridge"))
+        if rows:
+            yield label, COLOURS["fsm" if model == "fsm" else "esn"], style, rows
+
+
+def scaling_figures(result: dict, folder: Path) -> list[Path]:
+    """One figure per task of a scaling result: the metric (the success rate where the
+    task has a success level) against the feature dimension and against seconds of
+    compute; hollow markers are CG solves that stopped before converging, squares CG
+    solves that converged, dots the exact ridge solve; TASKS.md's reference points as
+    black stars."""
+    paths = []
+    for key in result["tasks"]:
+        rows = [s for s in result["summary"] if s["key"] == key]
+        if not rows:
+            continue
+        rate = rows[0]["success_rate"] is not None
+        figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+        for axis, x in ((axes[0], "n_features"), (axes[1], "seconds")):
+            for label, colour, style, points in _scaling_lines(result["summary"], key):
+                exact = [p for p in points if p["solver"] == "ridge"]
+                ys = [(p["success_rate"] if rate else p["mean"]) for p in points]
+                chain = {}
+                for p, y in zip(points, ys, strict=True):   # one value per N: prefer exact
+                    chain.setdefault(p["n"], (p[x], y))
+                axis.plot(*zip(*sorted(chain.values()), strict=True), style, color=colour,
+                          lw=1.3, label=label)
+                for p, y in zip(points, ys, strict=True):
+                    marker = "o" if p["solver"] == "ridge" else "s"
+                    face = colour if p["solver"] == "ridge" or p["converged"] else "white"
+                    axis.plot(p[x], y, marker, color=colour, mfc=face, ms=5)
+                    if not rate and p["sd"] and p in exact:
+                        axis.errorbar(p[x], y, yerr=p["sd"], color=colour, capsize=2, lw=0.8)
+            axis.set_xscale("log")
+            axis.xaxis.set_minor_formatter(NullFormatter())
+            axis.grid(alpha=0.3)
+        for features, value, label in result["references"].get(key, []):
+            axes[0].plot(features, value, "*", color="black", ms=11, label=label)
+        info = result["tasks"][key]
+        axes[0].axvline(info["exact_up_to"], color="grey", ls=":", lw=1)
+        axes[0].text(info["exact_up_to"], axes[0].get_ylim()[1], " exact ridge | CG",
+                     fontsize=7, va="top", ha="center", color="grey")
+        axes[0].set_xlabel("feature dimension F (N outputs, 8N one-hot states, N units)")
+        axes[1].set_xlabel("seconds of one thread: network + readout solve")
+        metric = rows[0]["metric_name"]
+        axes[0].set_ylabel(f"success rate over seeds ({metric})" if rate else
+                           METRIC_NAMES.get(metric, metric))
+        params = ", ".join(f"{k}={v}" for k, v in info["params"].items())
+        figure.suptitle(f"{key} ({params}): metric against size and compute "
+                        "(o exact ridge, ■ CG converged, □ CG stopped)")
+        axes[0].legend(fontsize=7, loc="best")
+        figure.tight_layout()
+        paths.append(_save(figure, folder / f"scaling_{key}.png"))
+    return paths
