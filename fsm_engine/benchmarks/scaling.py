@@ -59,8 +59,14 @@ ESN = {"spectral_radius": 1.0, "leak": 1.0, "input_scaling": 0.1}
 L2 = 1e-3
 SEEDS = (0, 1, 2, 3, 4)
 CG_SEEDS = (0, 1)
-CG_ITERATIONS = 200
+#: seeds of the CG points past 3 000 units
+LARGE_CG_SEEDS = (0,)
+CG_ITERATIONS = 100
 CG_TOLERANCE = 1e-4
+#: the most feature-products (2 · training steps · N · target columns · CG_ITERATIONS) a CG
+#: point may cost: larger ones (memory capacity's 60 columns at 3 000+ units, twenty-bit
+#: memory's 14 000 steps x 6 classes at 10 000+) are skipped and listed in the results
+MAX_CG_COST = 2e11
 #: the size solved both ways (exact ridge and CG) on the state features
 OVERLAP = 1000
 QUICK = {"tasks": ("delayed_recall", "five_bit_memory"), "fsm": (30, 100, 300), "esn": (20, 50),
@@ -194,8 +200,9 @@ def solvers_for(n_features: int, train_steps: int, n: int, model: str, features:
     return ("ridge",) if exact else ("cg",)
 
 
-def grid(quick: bool = False) -> list[tuple]:
-    """Every point: ``(key, model, n, features, seed, solver, task params)``."""
+def grid(quick: bool = False, skipped: list | None = None) -> list[tuple]:
+    """Every point: ``(key, model, n, features, seed, solver, task params)``; the CG
+    points over ``MAX_CG_COST`` are left out (and appended to ``skipped``)."""
     keys = QUICK["tasks"] if quick else tuple(TASKS)
     fsm_sizes = QUICK["fsm"] if quick else FSM_SIZES
     esn_sizes = QUICK["esn"] if quick else ESN_SIZES
@@ -211,8 +218,17 @@ def grid(quick: bool = False) -> list[tuple]:
                 for n in sizes:
                     width = n * N_STATES if features == "state" else n
                     for solver in solvers_for(width, train_steps, n, model, features):
-                        seeds = (QUICK["seeds"] if solver == "ridge" else QUICK["cg_seeds"]) \
-                            if quick else (SEEDS if solver == "ridge" else CG_SEEDS)
+                        cost = 2.0 * train_steps * n * sample.n_outputs * CG_ITERATIONS
+                        if solver == "cg" and cost > MAX_CG_COST:
+                            if skipped is not None:
+                                skipped.append({"key": key, "model": model, "n": n,
+                                                "features": features, "cost": cost})
+                            continue
+                        if quick:
+                            seeds = QUICK["seeds"] if solver == "ridge" else QUICK["cg_seeds"]
+                        else:
+                            seeds = SEEDS if solver == "ridge" else \
+                                CG_SEEDS if n <= 3000 else LARGE_CG_SEEDS
                         points += [(key, model, n, features, seed, solver, overrides)
                                    for seed in seeds]
     return points
@@ -275,10 +291,12 @@ def run(*, quick: bool = False, workers: int = 2, out: Path | None = None,
             progress(f"[{len(done)}] {row['key']} {row['model']} N={row['n']} "
                      f"{row['features']} seed {row['seed']} {row['solver']}: "
                      f"{row.get('metric', row.get('error'))} ({row.get('seconds', 0):.1f}s)")
-    rows = [done[_spec_id(s)] for s in grid(quick) if _spec_id(s) in done]
+    skipped: list[dict] = []
+    rows = [done[_spec_id(s)] for s in grid(quick, skipped) if _spec_id(s) in done]
     result = {"meta": results.meta(quick=quick, workers=workers, l2=L2, n_states=N_STATES,
                                    esn=ESN, cg_iterations=CG_ITERATIONS,
                                    cg_tolerance=CG_TOLERANCE, ridge_cap=MAX_RIDGE_SIZE,
+                                   max_cg_cost=MAX_CG_COST, skipped=skipped,
                                    load_average_start=load_start,
                                    load_average_end=results.load_average(),
                                    wall_seconds=round(time.perf_counter() - started, 1),
