@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import re
 import statistics
 import time
@@ -74,7 +75,7 @@ POLLER = """() => {
         return out + (n ? (typeof v === "string" ? v[n - 1] : v[n - 1]) : "");
     };
     const signature = el => (el.data || []).map(trace => [sample(trace.x), sample(trace.y),
-        sample(trace.marker && trace.marker.color)].join(";")).join("|");
+        sample(trace.z), sample(trace.marker && trace.marker.color)].join(";")).join("|");
     window.__poller = setInterval(() => {
         const seen = new Set();   // while a chart is replaced, old and new may both be there
         for (const el of document.querySelectorAll(".js-plotly-plot")) {
@@ -216,13 +217,123 @@ def print_table(report: dict) -> None:
     print(f"(medians of {report['repeats']} runs; {report['seconds']:.0f} s of training per cycle)")
 
 
+# ---------------------------------------------------------------------- the Compare page
+#: the Compare page training all three models at the issue's sizes (FSM N = 2 000, ESN N = 500,
+#: LSTM H = 64), the readouts with mini-batch Adam so that every model keeps training
+COMPARE_SIZES = {"fsm.n_machines": 2000, "fsm.solver": "adam", "esn.n_units": 500,
+                 "esn.solver": "adam", "lstm.n_hidden": 64}
+COMPARE_TASK = "delayed_recall"
+COMPARE_TARGETS = {"updates_per_s": 2.0, "pause_s": 0.5}
+GATE_CHART = "LSTM gate activations on one held-out episode"
+
+
+def compare_url(app_url: str) -> str:
+    query = "&".join(f"cmp_{COMPARE_TASK}.{key}={value}" for key, value in COMPARE_SIZES.items())
+    return f"{app_url}/compare?cmp_task={COMPARE_TASK}&{query}"
+
+
+def compare_cycles(browser, app_url: str, repeats: int, seconds: float) -> dict:
+    """``repeats`` Start / train ``seconds`` / Pause cycles of the Compare page with all three
+    models training: the rates of its three curve charts and of its gate chart (the FSM
+    state raster never changes while training), and Pause -> last change of any chart."""
+    context = browser.new_context(viewport=helpers.VIEWPORT)
+    page = context.new_page()
+    open_train(page, compare_url(app_url))
+    page.evaluate(POLLER)
+    start_button = page.get_by_role("button", name="Start", exact=True)
+    pause_button = page.get_by_role("button", name="Pause", exact=True)
+    page.evaluate("""() => document.addEventListener("click", event => {
+        if (event.target.closest("button")?.innerText.includes("Pause"))
+            window.__pausedAt = performance.now();
+    }, true)""")
+    cycles = []
+    for _ in range(repeats):
+        start_button.click()
+        page.wait_for_timeout(WARM_UP_S * 1000)
+        t0 = page.evaluate("performance.now()")
+        page.wait_for_timeout(seconds * 1000)
+        t1 = page.evaluate("performance.now()")
+        pause_button.click()
+        page.wait_for_timeout(AFTER_PAUSE_S * 1000)
+        paused_at = page.evaluate("window.__pausedAt")
+        during = changes_between(page, t0, t1)
+        after = changes_between(page, paused_at, paused_at + AFTER_PAUSE_S * 1000)
+        per_chart = {title: len(times) / ((t1 - t0) / 1000) for title, times in during.items()}
+        last_change = max((max(times) for times in after.values() if times), default=paused_at)
+        cycles.append({"updates_per_s_by_chart": per_chart,
+                       "pause_to_last_change_s": (last_change - paused_at) / 1000})
+        page.wait_for_selector(helpers.IDLE)
+        page.wait_for_function("""() => [...document.querySelectorAll("button")]
+            .some(b => b.innerText.includes("Start") && !b.disabled)""")
+    context.close()
+    curves = [min((v for k, v in c["updates_per_s_by_chart"].items() if "against" in k),
+                  default=0.0) for c in cycles]
+    gates = [c["updates_per_s_by_chart"].get(GATE_CHART, 0.0) for c in cycles]
+    return {"cycles": cycles, "sizes": COMPARE_SIZES, "task": COMPARE_TASK,
+            "slowest_curve_chart_updates_per_s": statistics.median(curves),
+            "gate_chart_updates_per_s": statistics.median(gates),
+            "pause_to_last_change_s": statistics.median(c["pause_to_last_change_s"]
+                                                        for c in cycles)}
+
+
+def measure_compare(repeats: int, seconds: float) -> dict:
+    """The Compare page's cycles and, in the same run as a reference on a shared machine,
+    the Train page's (N = 10 000)."""
+    port = helpers.free_port()
+    app_url = f"http://127.0.0.1:{port}"
+    server = helpers.start_server(port)
+    try:
+        helpers.wait_healthy(app_url, server)
+        with sync_playwright() as playwright:
+            browser = helpers.launch_chromium(playwright)
+            compare = compare_cycles(browser, app_url, repeats, seconds)
+            train = training_cycles(browser, app_url, repeats, seconds)
+            browser.close()
+    finally:
+        helpers.stop_server(server)
+    return {"repeats": repeats, "seconds": seconds, "targets": COMPARE_TARGETS,
+            "load_average": os.getloadavg(), "compare": compare, "train_reference": train}
+
+
+def print_compare_table(report: dict) -> None:
+    compare, train = report["compare"], report["train_reference"]
+    sizes = "FSM N=2,000, ESN N=500, LSTM H=64"
+    rows = [(f"Compare: chart updates/s, all three training ({sizes})",
+             compare["slowest_curve_chart_updates_per_s"], COMPARE_TARGETS["updates_per_s"],
+             True),
+            ("  the gate-activation chart", compare["gate_chart_updates_per_s"],
+             COMPARE_TARGETS["updates_per_s"], True),
+            ("Compare: Pause -> last chart change (s)", compare["pause_to_last_change_s"],
+             COMPARE_TARGETS["pause_s"], False)]
+    print(f"{'measurement':<74} {'median':>8} {'target':>8}  ok")
+    for name, value, target, larger in rows:
+        ok = value >= target if larger else value <= target
+        print(f"{name:<74} {value:>8.2f} {target:>8.2f}  {'yes' if ok else 'NO'}")
+    ratio = compare["slowest_curve_chart_updates_per_s"] / max(
+        train["slowest_chart_updates_per_s"], 1e-9)
+    print(f"reference, same run: the Train page at N={N_LARGE:,} (slowest chart) "
+          f"{train['slowest_chart_updates_per_s']:.2f} updates/s, Pause -> last change "
+          f"{train['pause_to_last_change_s']:.2f} s; Compare / Train = {ratio:.2f}")
+    print(f"(medians of {report['repeats']} runs; {report['seconds']:.0f} s of training per "
+          f"cycle; load average {report['load_average'][0]:.1f} on {os.cpu_count()} cores)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (default 3)")
     parser.add_argument("--seconds", type=float, default=10.0,
                         help="seconds of training measured per cycle (default 10)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--page", choices=("train", "compare"), default="train",
+                        help="the page measured (default train)")
     args = parser.parse_args()
+    if args.page == "compare":
+        report = measure_compare(args.repeats, args.seconds)
+        if args.json:
+            print(json.dumps(report, indent=2))
+        else:
+            print_compare_table(report)
+        return
     report = measure(args.repeats, args.seconds)
     if args.json:
         print(json.dumps(report, indent=2))

@@ -19,6 +19,7 @@ PAGES = [
     ("machine.py", "Machine", ":material/account_tree:"),
     ("network.py", "Network", ":material/hub:"),
     ("train.py", "Train", ":material/model_training:"),
+    ("compare.py", "Compare", ":material/compare_arrows:"),
 ]
 
 

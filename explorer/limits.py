@@ -27,6 +27,8 @@ class Limits:
     rank_steps: int = 500               # time steps sampled to measure a feature matrix's rank
     rank_machines: int = 500            # machines sampled to measure a feature matrix's rank
     max_units: int = 5_000              # echo state network units on the Train page
+    max_hidden: int = 256               # LSTM hidden units on the Compare page
+    max_sweep_bytes: int = 20_000_000   # a sweep output file loaded on the Compare page
     max_train_steps: int = 200_000      # task stream length on the Train page
     max_feature_bytes: int = 400_000_000  # the readout's feature matrix on the Train page
     max_sequence_bytes: int = 2_000_000   # an uploaded sequence (CSV or text) on the Train page

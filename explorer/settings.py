@@ -40,10 +40,12 @@ import streamlit as st
 
 from fsm_engine import models, presets, tasks
 from fsm_engine.analysis import SORT_ORDERS
+from fsm_engine.errors import FSMError
 from fsm_engine.families import FAMILIES
 from fsm_engine.params import AUTO_WORDS, Param
 from fsm_engine.readout_learner import READOUT_PARAMS
 
+from . import compare_results
 from .limits import LIMITS
 
 #: session-state name of the ``{setting key: message}`` notes about rejected URL values
@@ -341,6 +343,71 @@ def _train_settings() -> list[Setting]:
 
 
 SETTINGS.update({s.key: s for s in _train_settings()})
+
+
+# -------------------------------------------------------------------- Compare page
+# (keys prefixed ``cmp_``)
+#: the committed comparison (results/compare.json): its validated settings are the Compare
+#: page's defaults, its learning curves are drawn beside the live ones
+COMMITTED = compare_results.read()
+#: the models the Compare page trains side by side: every registry model
+COMPARE_MODELS = models.names()
+#: the task the Compare page opens on: recalling the symbol seen k steps ago, where the three
+#: models differ visibly within a minute
+COMPARE_TASK = "delayed_recall"
+#: the Compare page's caps on engine parameters, by parameter name
+COMPARE_CAPS = {**TRAIN_CAPS, "n_hidden": LIMITS.max_hidden}
+
+
+def compare_task_key(task: str, param: str) -> str:
+    """URL key of a task parameter on the Compare page, e.g. ``cmp_delayed_recall.k``."""
+    return f"cmp_{task}.{param}"
+
+
+def compare_model_key(task: str, model: str, param: str) -> str:
+    """URL key of a model parameter on the Compare page, per task (each task has its own
+    validated settings), e.g. ``cmp_delayed_recall.lstm.n_hidden``."""
+    return f"cmp_{task}.{model}.{param}"
+
+
+def _compare_model_setting(task: str, model: str, param: Param) -> Setting:
+    """The setting of ``model.param`` on ``task``: the committed validated value as its
+    default when there is one that fits the widget, else the registry's default."""
+    key, cap = compare_model_key(task, model, param.name), COMPARE_CAPS.get(param.name)
+    chosen = COMMITTED.chosen_for(task, model)
+    if param.name in chosen:
+        try:
+            setting = from_param(key, param, default=chosen[param.name], maximum=cap)
+        except FSMError:
+            setting = None
+        numeric = setting is not None and setting.kind in ("slider", "number", "float")
+        if setting is not None and (not numeric or setting.default is None
+                                    or setting.minimum <= setting.default <= setting.maximum):
+            return setting
+    return from_param(key, param, maximum=cap)
+
+
+def _compare_settings() -> list[Setting]:
+    rows = [
+        _choice("cmp_task", "Task", tasks.NAMES, COMPARE_TASK,
+                help="What the three models must learn, all on the same task instance."),
+        _number("cmp_seed", "Seed", 0, 0, MAX_SEED,
+                help="Seed of the task and of every model's random start."),
+        Setting("cmp_committed", "Show the committed full-budget curves", False, "checkbox",
+                "Draw the learning curves measured with the full time budget (results/"
+                "compare.json) beside the live ones: dotted, one per seed, in each model's "
+                "colour."),
+    ]
+    for task in tasks.NAMES:
+        rows += [from_param(compare_task_key(task, p.name), p,
+                            maximum=COMPARE_CAPS.get(p.name))
+                 for p in tasks.params(task) if p.name != "seed"]
+        for model in COMPARE_MODELS:
+            rows += [_compare_model_setting(task, model, p) for p in models.get(model).params]
+    return rows
+
+
+SETTINGS.update({s.key: s for s in _compare_settings()})
 
 
 def value(key: str) -> Any:

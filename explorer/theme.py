@@ -49,3 +49,17 @@ def state_colorscale(n_states: int):
     for s in range(n_states):
         bands += [[s / n_states, CATEGORICAL[s]], [(s + 1) / n_states, CATEGORICAL[s]]]
     return bands
+
+
+#: one colour per model, the same in every chart, table and legend (Compare page and beyond):
+#: the question's FSM network blue, the echo state network teal, the LSTM purple
+MODEL_COLOURS = {"fsm": "#0877bd", "esn": "#2a9d8f", "lstm": "#9b5de5"}
+
+
+def model_colour(model: str) -> str:
+    """The colour of registry model ``model``; a model not listed in MODEL_COLOURS gets a
+    CATEGORICAL colour none of the listed models uses (the same one on every call)."""
+    if model in MODEL_COLOURS:
+        return MODEL_COLOURS[model]
+    spare = [c for c in CATEGORICAL if c not in MODEL_COLOURS.values()]
+    return spare[sum(map(ord, model)) % len(spare)]
