@@ -35,7 +35,8 @@ from .network_model import NetworkSpec
 RUN = "train_run"
 FAILED = "train_failed"
 SEQUENCE = "train_sequence"
-FILE_MESSAGE = "train_file_message"
+#: ``{"sequence" | "model": (kind, text)}``: the last word about each uploader's file
+FILE_MESSAGES = "train_file_messages"
 #: the Network page keeps the spec of the network it last showed under this name
 NETWORK_LAST_SPEC = "network_last_spec"
 #: model parameters that change a running model without a reset
@@ -285,12 +286,12 @@ def on_sequence_upload() -> None:
                              max_steps=limits.max_train_steps, max_symbols=limits.max_symbols)
     except FSMError as err:
         kept = " The previous sequence is kept." if st.session_state.get(SEQUENCE) else ""
-        st.session_state[FILE_MESSAGE] = ("error", f"{uploaded.name} was not used: {err}.{kept}")
+        _say("sequence", "error", f"{uploaded.name} was not used: {err}.{kept}")
         return
     st.session_state[SEQUENCE] = {"name": uploaded.name, "data": data, "task": None,
                                   "digest": hashlib.sha256(data).hexdigest()}
-    st.session_state[FILE_MESSAGE] = ("success", f"Loaded {uploaded.name}: {task.T:,} steps, "
-                                                 f"{task.n_symbols} symbols, {task.kind}.")
+    _say("sequence", "success", f"Loaded {uploaded.name}: {task.T:,} steps, "
+                                f"{task.n_symbols} symbols, {task.kind}.")
 
 
 def sequence_name() -> str | None:
@@ -328,8 +329,8 @@ def on_model_upload() -> None:
             raise FSMError(f"its model {loaded.model!r} is not one the Train page trains")
         updates = _settings_for(loaded)
     except FSMError as err:
-        st.session_state[FILE_MESSAGE] = ("error", f"{uploaded.name} was not loaded: {err}. "
-                                                   "The model on screen is unchanged.")
+        _say("model", "error", f"{uploaded.name} was not loaded: {err}. The model on screen "
+                               "is unchanged.")
         return
     for key, value in updates.items():
         st.session_state[key] = value
@@ -343,7 +344,7 @@ def on_model_upload() -> None:
                               f"{loaded.updates:,} updates before it was saved.")
     st.session_state.pop(FAILED, None)
     live.keep_run(RUN, run)
-    st.session_state.pop(FILE_MESSAGE, None)
+    st.session_state.setdefault(FILE_MESSAGES, {}).pop("model", None)
 
 
 def _settings_for(loaded: persist.LoadedModel) -> dict:
@@ -379,8 +380,13 @@ def _widget_value(setting: settings.Setting, value):
     return value
 
 
-def file_message() -> tuple[str, str] | None:
-    return st.session_state.get(FILE_MESSAGE)
+def _say(uploader: str, kind: str, text: str) -> None:
+    st.session_state.setdefault(FILE_MESSAGES, {})[uploader] = (kind, text)
+
+
+def file_message(uploader: str) -> tuple[str, str] | None:
+    """The last word about the file of ``uploader`` ("sequence" or "model"), or None."""
+    return st.session_state.get(FILE_MESSAGES, {}).get(uploader)
 
 
 # ---------------------------------------------------------------------- views of a run

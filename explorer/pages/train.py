@@ -46,6 +46,13 @@ def step() -> None:
     _with_run("step")
 
 
+def show_message(message: tuple[str, str] | None) -> None:
+    if message is not None:
+        kind, text = message
+        {"error": st.error, "warning": st.warning, "success": st.success,
+         "info": st.info}[kind](text)
+
+
 # ---------------------------------------------------------------------- settings panels
 def render_params(keys: dict, names, advanced_box) -> None:
     """Draw the settings of parameters ``names`` (advanced ones in ``advanced_box``)."""
@@ -78,9 +85,7 @@ def sequence_panel() -> None:
              "scored; without targets the task is to predict the next symbol. A first row "
              "'symbol,target' is skipped. Text: one character per step, predict the next.")
     settings.render("tr_upload.test_fraction")
-    message = model.file_message()
-    if message and message[0] == "error" and "was not used" in message[1]:
-        st.error(message[1], icon=":material/error:")
+    show_message(model.file_message("sequence"))
     name = model.sequence_name()
     if name:
         st.caption(f"Training on **{name}**.")
@@ -237,9 +242,7 @@ def files_panel(run) -> None:
                          max_upload_size=max(1, -(-LIMITS.max_model_bytes // 1_000_000)),
                          help="A file saved here: the reservoir (machines or ESN), the readout's "
                               f"weights and the task. At most {LIMITS.max_model_bytes:,} bytes.")
-        message = model.file_message()
-        if message and "was not loaded" in message[1]:
-            st.error(message[1], icon=":material/error:")
+        show_message(model.file_message("model"))
 
 
 # ---------------------------------------------------------------------- the page
@@ -268,9 +271,6 @@ with view_column:
     st.markdown(f"**{run.label}** on **{run.task.name.replace('_', ' ')}** "
                 f"({run.task.T:,} steps, {run.learner.n_parameters:,} trained numbers)")
     controls(run)
-    if run.message:
-        kind, text = run.message
-        {"error": st.error, "warning": st.warning, "success": st.success,
-         "info": st.info}[kind](text)
+    show_message(run.message)
     live.ticking(curves_view, run.running)
     live.ticking(weights_view, run.running, every=live.SLOW_EVERY)
