@@ -148,6 +148,17 @@ SUITE: tuple[Entry, ...] = (
           why="a delay line of k characters with a softmax readout is a (k+1)-gram model"),
 )
 
+#: sequences to solve: the tasks H&S 1997 counted training sequences on, the parameter that
+#: sets their episode count, and the published counts for the LSTM
+SEQUENCE_TASKS = {"embedded_reber": "n_strings", "temporal_order": "n_sequences"}
+HOCHREITER_SCHMIDHUBER = {"embedded_reber": "8 440–39 740 strings (97–100 % of trials)",
+                          "temporal_order": "31 390 sequences"}
+#: training-set sizes the readout models (one closed-form solve) are given
+SEQUENCE_SIZES = (50, 100, 200, 400, 800, 1600)
+#: at most this many held-out test sequences (fewer for small training sets: a test set is
+#: at most as large as the training set)
+SEQUENCE_TEST = 200
+
 #: task names the suite has no key of, and the key whose choices stand for them in ``chosen``
 #: (the Compare page looks choices up by task name; ``mackey_glass`` is the series default)
 ALIASES = {"series": "mackey_glass"}
@@ -308,9 +319,31 @@ def run(*, quick: bool = False, only: Sequence[str] | None = None, seeds: Sequen
         final_rows = sweep.execute(final_runs, workers=workers, out=f"{stem}_runs.csv",
                                    resume=resume, progress=_progress(progress, "final", clock))
 
+    # 3. sequences to solve: the readout models on growing training sets
+    sequence_runs, sequence_role = [], {}
+    for entry in suite:
+        if entry.key not in SEQUENCE_TASKS or quick:
+            continue
+        for role, config in _final_configs(entry, chosen.get(entry.key, {})).items():
+            if ROLES[role][0] == "lstm" or role == "fsm_no_recurrence":
+                continue
+            for n_train in SEQUENCE_SIZES:
+                sized = _sized(entry, n_train)
+                for run_ in _runs(sized, role, [config], seeds, entry.seconds * scale):
+                    sequence_runs.append(run_)
+                    sequence_role[run_.id] = (entry.key, role, n_train)
+    sequence_rows = []
+    if sequence_runs:
+        progress(f"sequences: {len(sequence_runs)} runs on {workers} workers")
+        with clock.stage("sequences"):
+            sequence_rows = sweep.execute(sequence_runs, workers=workers,
+                                          out=f"{stem}_sequences.csv", resume=resume,
+                                          progress=_progress(progress, "sequences", clock))
+
     result = _result(suite, chosen, search_rows, search_role, final_rows, final_role,
                      seeds=seeds, scale=scale, quick=quick, workers=workers,
                      clock=clock.record, grid=grid)
+    result["sequences"] = sequences(result, sequence_rows, sequence_role)
     results.write_json(result, out)
     out.with_suffix(".md").write_text(format_tables(result) + "\n")
     try:
@@ -360,6 +393,51 @@ class _Clock:
 
     def _save(self) -> None:
         results.write_json(self.record, self.path)
+
+
+def _sized(entry: Entry, n_train: int) -> Entry:
+    """``entry`` with ``n_train`` training episodes and min(n_train, SEQUENCE_TEST) test
+    episodes (held out at the end)."""
+    n_test = min(n_train, SEQUENCE_TEST)
+    total = n_train + n_test
+    params = {**entry.params, SEQUENCE_TASKS[entry.key]: total, "test_fraction": n_test / total}
+    return Entry(entry.key, entry.task, params, entry.seconds, entry.search_seconds)
+
+
+def sequences(result: dict, rows: list[dict], where: dict) -> dict:
+    """Training sequences to solve, per task: the LSTM's (sequences seen when a final run
+    first solved the held-out set, per seed) and each readout model's (the smallest
+    training set whose closed-form solve solved it, per seed), beside H&S 1997's counts."""
+    found: dict = {}
+    for key, reference in HOCHREITER_SCHMIDHUBER.items():
+        if key not in result["tasks"]:
+            continue
+        lstm = [r for r in result["runs"] if r["key"] == key and r["role"] == "lstm"]
+        entry = {"hochreiter_schmidhuber_1997": reference,
+                 "lstm": {"per_seed": [r["solved_at"]["seen"] if r.get("solved_at") else None
+                                       for r in lstm],
+                          "budget_seconds": result["tasks"][key]["seconds"],
+                          "fresh_sequences": True},
+                 "readouts": {}}
+        for role in ("fsm", "fsm_designed", "esn"):
+            sized = [r for r in rows if where[r["run_id"]][:2] == (key, role)]
+            if not sized:
+                continue
+            table = []
+            for n_train in SEQUENCE_SIZES:
+                group = [results.record(r) for r in sized if where[r["run_id"]][2] == n_train]
+                if group:
+                    table.append({"n_train": n_train, "n_test": min(n_train, SEQUENCE_TEST),
+                                  **results.summary(group)})
+            per_seed = []
+            for seed in sorted({r["seed"] for r in sized}):
+                sizes = [where[r["run_id"]][2] for r in sized
+                         if r["seed"] == seed and r.get("solved")]
+                per_seed.append(min(sizes) if sizes else None)
+            entry["readouts"][role] = {"per_seed": per_seed, "by_size": table,
+                                       "label": sized[0]["label"]}
+        found[key] = entry
+    return found
 
 
 def _progress(say: Callable[[str], None], stage: str, clock: _Clock):
@@ -535,7 +613,32 @@ def format_tables(result: dict) -> str:
              "", "## Hyper-parameter search (validation seeds)", "", chosen_table(result)]
     if result["baselines"]:
         lines += ["", "## Text baselines", "", baselines_table(result)]
+    if result.get("sequences"):
+        lines += ["", "## Training sequences to solve", "", sequences_table(result)]
     return "\n".join(lines)
+
+
+def _counts(values: list) -> str:
+    solved = sorted(v for v in values if v is not None)
+    if not solved:
+        return f"not solved (0/{len(values)})"
+    median = solved[len(solved) // 2]
+    return (f"{median:,.0f} (median of {len(solved)}/{len(values)} seeds that solved it; "
+            f"{solved[0]:,.0f}–{solved[-1]:,.0f})")
+
+
+def sequences_table(result: dict) -> str:
+    cells = []
+    for key, entry in result["sequences"].items():
+        cells.append([key, "LSTM (fresh sequences, Adam)", _counts(entry["lstm"]["per_seed"]),
+                      entry["hochreiter_schmidhuber_1997"]])
+        for role, found in entry["readouts"].items():
+            largest = SEQUENCE_SIZES[-1]
+            text = _counts(found["per_seed"])
+            if text.startswith("not solved"):
+                text = f"not solved with up to {largest:,} training sequences"
+            cells.append([key, f"{role}: {found['label']} (one ridge solve)", text, ""])
+    return markdown(["task", "model", "training sequences to solve", "H&S 1997 (LSTM)"], cells)
 
 
 # ---------------------------------------------------------------------- command line
