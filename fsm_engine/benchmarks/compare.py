@@ -18,13 +18,20 @@ suite is sweep configurations and its rows are sweep rows, in two stages:
    to the task's ``seconds`` (stopping once solved), scored on held-out data, each with
    its learning curve (seconds, sequences or steps seen, held-out metric).
 
+3. **Sequences to solve** (embedded Reber, temporal order): the readout models' chosen
+   configurations on training sets of :data:`SEQUENCE_SIZES` sequences (each one
+   closed-form solve), beside the sequences the LSTM had seen when it first solved the
+   held-out set, and Hochreiter & Schmidhuber's (1997) counts.
+
 ``results/compare.json`` keeps the budgets and task parameters (``tasks``), the chosen
 hyper-parameters (``chosen[task][model]``, machine-readable: the Compare page's
 defaults), every search and final run with its curve, the per-model summaries, the
 text n-gram baselines and the machine's load average at start and end.
 ``results/compare.md`` is the tables; ``results/figures/compare_*.png`` the curves;
-``results/compare_search.csv`` and ``results/compare_runs.csv`` the sweep files
-(``--resume`` continues a killed run from them).
+``results/compare_search.csv``, ``compare_runs.csv`` and ``compare_sequences.csv`` the
+sweep files (``--resume`` continues a killed run from them, or rewrites the JSON, tables
+and figures from them when every run is there); ``compare_meta.json`` when each stage
+ran and the load average then.
 
 ``python bench/compare.py`` (same as ``fsm-explorer bench compare``) runs it all;
 ``--quick`` is a minutes-long version (three small tasks, two seeds, tiny budgets,
@@ -574,6 +581,28 @@ def summary_table(result: dict) -> str:
     return markdown(SUMMARY_HEADER, cells)
 
 
+PIVOT_ROLES = ("fsm", "fsm_designed", "fsm_no_recurrence", "esn", "lstm")
+
+
+def pivot_table(result: dict) -> str:
+    """One row per task, one column per model: mean ± sd over the test seeds, seeds solved
+    (where the task has a success level) and median seconds."""
+    by = {(s["key"], s["role"]): s for s in result["summary"]}
+    cells = []
+    for key, info in result["tasks"].items():
+        row = [_task_cell(key, info), info["metric"], results.number(info["chance"])]
+        for role in PIVOT_ROLES:
+            s = by.get((key, role))
+            if s is None:
+                row.append("")
+                continue
+            solved = "" if s["successes"] is None else f", {s['successes']}/{s['seeds']}"
+            row.append(f"{results.value_cell(s)}{solved} ({results.number(s['seconds'], 2)} s)")
+        cells.append(row)
+    return markdown(["task", "metric", "chance", "FSM random", "FSM designed",
+                     "FSM no recurrence", "ESN", "LSTM"], cells)
+
+
 def chosen_table(result: dict) -> str:
     cells = []
     for key, roles in result["chosen"].items():
@@ -609,7 +638,10 @@ def format_tables(result: dict) -> str:
              f"average {meta['load_average_start']} at start, {meta['load_average_end']} at "
              f"end; {meta['wall_seconds'] / 60:.0f} minutes. Test seeds {meta['test_seeds']}, "
              f"validation seeds {meta['validation_seeds']}.", "",
-             "## Final runs (chosen configuration, held-out data)", "", summary_table(result),
+             "## Final runs: mean ± sd over the test seeds, seeds solved, median seconds", "",
+             pivot_table(result), "",
+             "## Final runs in detail (chosen configuration, held-out data)", "",
+             summary_table(result),
              "", "## Hyper-parameter search (validation seeds)", "", chosen_table(result)]
     if result["baselines"]:
         lines += ["", "## Text baselines", "", baselines_table(result)]
