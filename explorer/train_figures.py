@@ -171,7 +171,7 @@ def weight_map(weights, kind: str, *, classes=(), unit: str = "machine",
         rows = -(-machines.shape[0] // columns)
         customdata = np.stack([machines, np.zeros_like(machines)], axis=1)     # [M, 2]
         hover = f"{unit} #%{{customdata[0]}}<br>weight %{{marker.color:.4g}}"
-        title = f"Readout weights: one square per {unit}"
+        title = f"Readout weights, one square per {unit}"
     elif kind == CLASSES:
         # one block of rows per output, each the same grid of machines, blocks one row apart
         n_classes = weights.shape[0]
@@ -192,7 +192,7 @@ def weight_map(weights, kind: str, *, classes=(), unit: str = "machine",
         customdata[:, 2] = np.asarray(names, dtype=object)[output]
         hover = (f"{unit} #%{{customdata[0]}}<br>output %{{customdata[2]}}<br>"
                  "weight %{marker.color:.4g}")
-        title = f"Readout weights: one block per output, one square per {unit}"
+        title = "Readout weights, one block per output"
         yaxis = dict(showticklabels=True, tickmode="array", ticktext=names,
                      tickvals=[k * (block + gap) + (block - 1) / 2 for k in range(n_classes)],
                      title=dict(text="output"))
@@ -214,8 +214,12 @@ def weight_map(weights, kind: str, *, classes=(), unit: str = "machine",
         customdata = np.stack([machines[row], state], axis=1)                 # [cells, 2]
         hover = (f"{unit} #%{{customdata[0]}}<br>state %{{customdata[1]}}<br>"
                  "weight %{marker.color:.4g}")
-        title = f"Readout weights: one row of {n_states} states per {unit}"
+        title = f"Readout weights, one row per {unit}"
     subtitle = _shown(machines, n_units, unit)
+    if kind == CLASSES:
+        subtitle = f"a square per {unit}: " + subtitle
+    elif kind == STATES:
+        subtitle = f"{n_states} states per row: " + subtitle
     if clickable:
         subtitle += f"; click a square to open its {unit}"
     cell = min(MAP_WIDTH / columns, MAP_HEIGHT / rows, MAX_CELL)
@@ -296,13 +300,15 @@ def _figure(data: list[dict], layout: dict, title: str, subtitle: str,
             height: int | None) -> go.Figure:
     """The live charts' common look around ``data`` and ``layout``: a title saying what the
     chart shows and a subtitle with the details, readable text, a white background, the
-    legend above the plot, a constant ``uirevision`` (zoom survives redraws); ``height``
-    None keeps the layout's own size.  Wrapped without validation (see the module note)."""
+    legend in the plot's top right corner, a constant ``uirevision`` (zoom survives
+    redraws); ``height`` None keeps the layout's own size.  Wrapped without validation
+    (see the module note)."""
     layout = dict(title=dict(text=title, font=dict(size=FONT_SIZE + 1), x=0, xanchor="left",
                              subtitle=dict(text=subtitle, font=dict(size=FONT_SIZE - 2))),
                   uirevision=theme.UIREVISION, font=dict(size=FONT_SIZE - 1),
                   plot_bgcolor="white",
-                  legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
+                  legend=dict(orientation="h", x=1, xanchor="right", y=1, yanchor="top",
+                              bgcolor="rgba(255, 255, 255, 0.85)"),
                   **layout)
     if height is not None:
         layout.update(height=height, margin=CURVE_MARGIN)

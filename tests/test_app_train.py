@@ -80,7 +80,7 @@ def test_the_page_opens_on_the_questions_model_with_four_titled_charts():
     assert learner.readout.solver == "gd" and learner.source.n_machines == 200
     assert "output features, squared error, plain GD" in run.label
     assert set(charts(at)) == {"Loss: training and held-out steps", "Accuracy on held-out steps",
-                               "Readout weights: one block per output, one square per machine",
+                               "Readout weights, one block per output",
                                "Predictions against targets on held-out steps"}
     assert status(at).startswith("**0 updates**")
     assert at.button(key="btn_train_pause").disabled
@@ -199,8 +199,8 @@ def test_the_echo_state_network_is_one_click_away():
     run = run_of(at)
     assert run.label.startswith("ESN N=50") and run.learner.readout.solver == "gd"
     weights = chart(at, "Readout weights")
-    assert "unit" in weights["layout"]["title"]["text"]
-    assert "click" not in weights["layout"]["title"]["subtitle"]["text"]
+    subtitle = weights["layout"]["title"]["subtitle"]["text"]
+    assert subtitle.startswith("a square per unit: all 50 units") and "click" not in subtitle
     click(at, "btn_train_step")
     assert run_of(at).updates == 1
 

@@ -126,3 +126,11 @@ def test_the_callers_check_runs_before_the_model_is_built(saved):
     with pytest.raises(CapacityError, match="over the cap of 100 machines"):
         persist.loads(saved, check=refuse)
     assert seen == [("fsm", 120, "temporal_parity")]
+
+
+def test_a_loaded_model_records_what_automatic_rates_are():
+    automatic = trained("fsm", **FSM).lr
+    explicit = dict(FSM, lr=automatic / 10)
+    loaded = persist.loads(persist.dumps(trained("fsm", **explicit), "fsm", explicit, 3))
+    assert loaded.auto_lr == automatic and loaded.learner.lr == pytest.approx(automatic / 10)
+    assert loaded.auto_l2 == 0.0 and loaded.params["lr"] == pytest.approx(automatic / 10)
