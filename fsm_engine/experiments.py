@@ -20,7 +20,7 @@ import numpy as np
 from . import metrics, models, tasks
 from .blas import one_thread
 from .errors import FSMError
-from .training import Progress, Trainer
+from .training import CLOCKS, Progress, Trainer
 
 #: primary metric -> the value that counts as solving the task (None: no success notion)
 SUCCESS = {
@@ -54,7 +54,7 @@ def default_eval_every(learner) -> int:
 def run(task: str | tasks.Task, model: str, model_params: dict | None = None, seed: int = 0, *,
         task_params: dict | None = None, max_seconds: float | None = None,
         max_updates: int | None = None, stop_at_success: bool = True,
-        eval_every: int | None = None,
+        eval_every: int | None = None, clock: str = "wall",
         progress: Callable[[Progress], None] | None = None) -> dict:
     """Train registry model ``model`` on a task and return its result row.
 
@@ -70,6 +70,9 @@ def run(task: str | tasks.Task, model: str, model_params: dict | None = None, se
     eval_every : updates between evaluations (default: :func:`default_eval_every` at
         first, widened as training runs so that evaluating takes about ``EVAL_SHARE`` of
         the time; the final weights are always evaluated).
+    clock : ``"wall"`` or ``"cpu"``: whether ``max_seconds``, ``seconds`` and the curve's
+        seconds are wall-clock or this process's processor time (see
+        :data:`fsm_engine.training.CLOCKS`).
     progress : called with the Trainer's progress after each chunk.
 
     BLAS runs on one thread for every model (fair, and robust on shared machines).
@@ -85,20 +88,23 @@ def run(task: str | tasks.Task, model: str, model_params: dict | None = None, se
     solved it, or None), ``curve`` (``{"seconds", "seen", "updates", "metric"}``
     lists, one point per evaluation, thinned to ``CURVE_POINTS``), ``scores`` (every
     figure of the final evaluation, :func:`fsm_engine.metrics.evaluate`) and
-    ``eval_seconds`` (the part of ``seconds`` spent evaluating) and ``cpu_seconds`` (the
-    processor time this process used meanwhile: below ``seconds`` when other processes
-    took the cores).
+    ``eval_seconds`` (the part of ``seconds`` spent evaluating), ``cpu_seconds`` and
+    ``wall_seconds`` (the processor time this process used and the wall-clock time that
+    passed: far apart when other processes took the cores) and ``clock``.
     """
     values = models.check_params(model, model_params)
+    if clock not in CLOCKS:
+        raise FSMError(f"clock must be one of {', '.join(CLOCKS)}, got {clock!r}")
     if isinstance(task, str):
         task = tasks.make(task, seed=seed, **(task_params or {}))
-    cpu_started = time.process_time()
+    cpu_started, wall_started = time.process_time(), time.perf_counter()
     with one_thread():      # every model alike; OpenBLAS threads thrash on a shared machine
-        started = time.perf_counter()
+        now = CLOCKS[clock]
+        started = now()
         learner = models.build(model, task, seed, **values)
-        build_seconds = time.perf_counter() - started
+        build_seconds = now() - started
         base_every = eval_every or default_eval_every(learner)
-        trainer = Trainer(learner, eval_every=base_every)
+        trainer = Trainer(learner, eval_every=base_every, clock=clock)
         if max_updates is None and max_seconds is None:
             max_updates = 100 * learner.updates_per_epoch
 
@@ -145,6 +151,8 @@ def run(task: str | tasks.Task, model: str, model_params: dict | None = None, se
         "scores": {name: float(v) for name, v in last.metrics.items()},
         "eval_seconds": trainer.eval_seconds,
         "cpu_seconds": time.process_time() - cpu_started,
+        "wall_seconds": time.perf_counter() - wall_started,
+        "clock": clock,
     }
 
 

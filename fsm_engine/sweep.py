@@ -7,6 +7,7 @@ task and within a model)::
 
     seeds = [0, 1]            # or a count: seeds = 3 means 0, 1, 2
     seconds = 5               # per-run budget (building the model counts); default 60
+    # clock = "cpu"           # seconds of processor time, not wall-clock ("wall")
     # updates = 200           # per-run update budget (results then do not depend on speed)
     [task]                    # or [[tasks]] tables, one per task
     name = "delayed_recall"   # (task = "series" where the task has a parameter "name")
@@ -74,7 +75,7 @@ from .errors import FSMError, TaskError
 from .params import Param
 
 #: top-level keys of a sweep file
-CONFIG_KEYS = ("seeds", "seconds", "updates", "task", "tasks", "models")
+CONFIG_KEYS = ("seeds", "seconds", "updates", "clock", "task", "tasks", "models")
 #: per-run seconds when a sweep file gives neither ``seconds`` nor ``updates``
 DEFAULT_SECONDS = 60.0
 #: most runs one sweep may expand to (checked before the runs are listed)
@@ -98,7 +99,8 @@ RESULT_COLUMNS: dict[str, str] = {
     "ms_per_update": "float", "solved_at_seconds": "float", "solved_at_seen": "float",
     "solved_at_updates": "int", "budget_seconds": "float", "budget_updates": "int",
     "error": "str", "version": "str", "host": "str", "curve": "json", "scores": "json",
-    "eval_seconds": "float", "cpu_seconds": "float",
+    "eval_seconds": "float", "cpu_seconds": "float", "wall_seconds": "float",
+    "budget_clock": "str",
 }
 #: columns before the parameters; the rest of RESULT_COLUMNS come after them
 _LEADING = ("run_id", "task", "model", "label", "seed")
@@ -116,6 +118,8 @@ class Run:
     model : registry model name; ``model_params`` its complete, checked parameters.
     seed : seeds the task and the model.
     seconds, updates : the run's budget (either may be None: no bound of that kind).
+    clock : ``"wall"`` or ``"cpu"``: what ``seconds`` measure (see
+        :data:`fsm_engine.training.CLOCKS`).
     """
 
     task: str
@@ -125,6 +129,7 @@ class Run:
     seed: int
     seconds: float | None
     updates: int | None
+    clock: str = "wall"
 
     @cached_property
     def id(self) -> str:
@@ -132,6 +137,8 @@ class Run:
         spec = {"task": self.task, "task_params": dict(self.task_params), "model": self.model,
                 "model_params": dict(self.model_params), "seed": self.seed,
                 "seconds": self.seconds, "updates": self.updates}
+        if self.clock != "wall":                 # so wall-clock runs keep their old ids
+            spec["clock"] = self.clock
         text = json.dumps(spec, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -189,13 +196,16 @@ def expand(config: Mapping, source: str = "sweep") -> list[Run]:
                            f"are {', '.join(CONFIG_KEYS)}")
     seeds = _seeds(config.get("seeds", 1), source)
     seconds, updates = _budget(config, source)
+    clock = config.get("clock", "wall")
+    if clock not in ("wall", "cpu"):
+        raise FSMError(f"{source}: clock must be \"wall\" or \"cpu\", got {clock!r}")
     task_settings = _task_settings(config, source)
     model_settings = _model_settings(config, source)
     count = len(seeds) * len(task_settings) * len(model_settings)
     if count > MAX_RUNS:
         raise FSMError(f"{source}: the sweep has {count:,} runs, over the cap of {MAX_RUNS:,}; "
                        "sweep fewer values")
-    runs = [Run(task, task_params, model, model_params, seed, seconds, updates)
+    runs = [Run(task, task_params, model, model_params, seed, seconds, updates, clock)
             for seed in seeds for task, task_params in task_settings
             for model, model_params in model_settings]
     seen: dict[str, Run] = {}
@@ -356,7 +366,7 @@ def _perform(run: Run, single_thread: bool = False) -> dict:
     try:
         result = experiments.run(run.task, run.model, dict(run.model_params), run.seed,
                                  task_params=dict(run.task_params), max_seconds=run.seconds,
-                                 max_updates=run.updates)
+                                 max_updates=run.updates, clock=run.clock)
         error = None
     except (FSMError, MemoryError) as err:
         result, error = None, f"{type(err).__name__}: {err}"
@@ -383,7 +393,8 @@ def _row(run: Run, result: dict | None, error: str | None) -> dict:
         "budget_seconds": run.seconds, "budget_updates": run.updates, "error": error,
         "version": __version__, "host": socket.gethostname(), "curve": result.get("curve"),
         "scores": result.get("scores"), "eval_seconds": result.get("eval_seconds"),
-        "cpu_seconds": result.get("cpu_seconds"),
+        "cpu_seconds": result.get("cpu_seconds"), "wall_seconds": result.get("wall_seconds"),
+        "budget_clock": run.clock,
     })
     return {key: _plain(value) for key, value in row.items()}
 

@@ -41,6 +41,10 @@ EXPLOSION_FACTOR = 1e3
 RISING_UPDATES = 100
 #: fraction of the training time the weight snapshots may cost
 SNAPSHOT_BUDGET = 0.02
+#: what a Trainer's seconds measure: wall-clock time, or the processor time of this process
+#: (what one core would take with the machine to itself: budgets that do not shrink when
+#: other processes share the cores)
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 class Learner(Protocol):
@@ -127,14 +131,19 @@ class Trainer:
     history : list of the :class:`Progress` of every evaluation (without weights).
     snapshot_every : updates between weight snapshots (adapted as training runs).
     snapshot_seconds : time spent taking snapshots so far (part of ``elapsed``).
+    clock : ``"wall"`` (default) or ``"cpu"``: what ``elapsed``, the seconds budgets and
+        the timings measure (see ``CLOCKS``).
     eval_seconds : time spent evaluating so far (part of ``elapsed``).  A learner whose
         ``outputs`` takes ``rows=`` (a bool mask [T]) is asked only for the steps the
         metrics score (``task.eval_mask``).
     """
 
-    def __init__(self, learner: Learner, eval_every: int = 1):
+    def __init__(self, learner: Learner, eval_every: int = 1, clock: str = "wall"):
         if int(eval_every) < 1:
             raise FSMError(f"eval_every must be >= 1, got {eval_every!r}")
+        if clock not in CLOCKS:
+            raise FSMError(f"clock must be one of {', '.join(CLOCKS)}, got {clock!r}")
+        self._now = CLOCKS[clock]
         self.learner = learner
         self.eval_every = int(eval_every)
         self.updates = 0
@@ -171,18 +180,18 @@ class Trainer:
         TrainingDiverged when an update's loss is not finite or explodes; the last
         weights vouched for are restored first.
         """
-        started = time.perf_counter()
+        started = self._now()
         try:
             chunk_losses = []
             for _ in range(int(k)):
                 if self.learner.finished or (max_seconds is not None and chunk_losses
-                                             and time.perf_counter() - started >= max_seconds):
+                                             and self._now() - started >= max_seconds):
                     break
                 if self._good is None or self.updates - self._good[1] >= self.snapshot_every:
                     self._take_snapshot()
-                tick = time.perf_counter()
+                tick = self._now()
                 loss = float(self.learner.update())
-                self._update_seconds += 0.1 * (time.perf_counter() - tick - self._update_seconds)
+                self._update_seconds += 0.1 * (self._now() - tick - self._update_seconds)
                 problem = self._problem(loss)
                 if problem:
                     self._restore_and_raise(problem)
@@ -196,16 +205,16 @@ class Trainer:
             evaluate = (self._evaluated_at is None or self.learner.finished
                         or self.updates - self._evaluated_at >= self.eval_every)
             if evaluate:
-                tick = time.perf_counter()
+                tick = self._now()
                 task = self.learner.task
                 outputs = (self.learner.outputs(rows=task.eval_mask) if self._scored_rows
                            else self.learner.outputs())
                 self._metrics = metrics.evaluate(task, outputs)
                 self._evaluated_at = self.updates
-                self.eval_seconds += time.perf_counter() - tick
+                self.eval_seconds += self._now() - tick
             weights = self.learner.weights_view()
         finally:
-            self.elapsed += time.perf_counter() - started
+            self.elapsed += self._now() - started
         progress = Progress(updates=self.updates,
                             epochs=self.updates / self.learner.updates_per_epoch,
                             train_loss=self._train_loss, metrics=dict(self._metrics),
@@ -221,9 +230,9 @@ class Trainer:
         The next snapshot is due after as many updates as keep snapshots at about
         ``SNAPSHOT_BUDGET`` of the update time (at most 1 000 updates apart).
         """
-        tick = time.perf_counter()
+        tick = self._now()
         self._pending = (self.learner.state_dict(), self.updates)
-        self._snapshot_seconds = time.perf_counter() - tick
+        self._snapshot_seconds = self._now() - tick
         self.snapshot_seconds += self._snapshot_seconds
         if self._update_seconds > 0:
             needed = self._snapshot_seconds / (SNAPSHOT_BUDGET * self._update_seconds)

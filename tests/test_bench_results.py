@@ -284,3 +284,23 @@ def test_bench_scaling_quick_switches_solver_past_the_exact_range(capsys, tmp_pa
         assert row["errors"] == 0
     assert {r["model"] for r in result["points"]} == {"fsm", "esn"}
     assert (tmp_path / "figures" / "scaling_five_bit_memory.png").exists()
+
+
+# ---------------------------------------------------------------------- processor-time budgets
+def test_a_cpu_clock_budgets_processor_time_and_keeps_wall_clock_run_ids():
+    from fsm_engine import sweep
+    from fsm_engine.errors import FSMError
+    config = {"seeds": 1, "seconds": 1, "task": {"name": "delayed_recall", "T": 300},
+              "models": {"esn": {"n_units": 10}}}
+    wall, = sweep.expand(config)
+    cpu, = sweep.expand({**config, "clock": "cpu"})
+    assert (wall.clock, cpu.clock) == ("wall", "cpu") and wall.id != cpu.id
+    assert wall.id == sweep.Run(wall.task, wall.task_params, wall.model, wall.model_params,
+                                wall.seed, wall.seconds, wall.updates).id
+    with pytest.raises(FSMError, match="clock"):
+        sweep.expand({**config, "clock": "sundial"})
+    row = experiments.run("delayed_recall", "lstm", {"n_hidden": 8}, 0,
+                          task_params={"k": 1, "T": 600}, max_seconds=0.5, clock="cpu",
+                          stop_at_success=False)
+    assert row["clock"] == "cpu" and row["seconds"] <= row["cpu_seconds"] + 0.05
+    assert row["seconds"] >= 0.5

@@ -1,9 +1,10 @@
 """FSM network, echo state network and LSTM on every task, compared fairly: one sweep.
 
-The suite (:data:`SUITE`) is a list of tasks, each with its parameters, a wall-clock
-budget per run and the models to compare: a generic FSM network (random machines,
-one-hot state features, ridge readout), the FSM family designed for the task where one
-exists, the echo state network and the LSTM (plus, on five-bit memory, the FSM network's
+The suite (:data:`SUITE`) is a list of tasks, each with its parameters, a time budget
+per run (seconds of processor time of one thread, :data:`CLOCK`) and the models to
+compare: a generic FSM network (random machines, one-hot state features, ridge readout),
+the FSM family designed for the task where one exists, the echo state network and the
+LSTM (plus, on five-bit memory, the FSM network's
 no-recurrence ablation TASKS.md asks for).  Everything runs through
 :func:`fsm_engine.sweep.execute` (local ``loky`` workers, one BLAS thread each), so the
 suite is sweep configurations and its rows are sweep rows, in two stages:
@@ -60,6 +61,10 @@ N_CONFIGS = 6
 WORKERS = 2
 #: the command that regenerates the results
 COMMAND = "fsm-explorer bench compare"
+#: budgets are seconds of processor time of the run's one thread (what an idle core would
+#: take): on a shared machine wall-clock budgets shrink with the load, and shrink most for
+#: the model that needs the most updates
+CLOCK = "cpu"
 #: the models compared, in table order: role -> (registry model, what it is)
 ROLES = {
     "fsm": ("fsm", "FSM network, random machines"),
@@ -79,7 +84,8 @@ class Entry:
     ----------
     key : the task's name in the results (unique; the task name where that is).
     task, params : the ``tasks.make`` name and parameters (the seed aside).
-    seconds : wall-clock budget of each final run (building the model counts).
+    seconds : budget of each final run, in seconds of processor time (``CLOCK``; building
+        the model counts).
     search_seconds : budget of each search run.
     designed : the designed FSM family's configurations (empty: none exists).
     ablation : also run the chosen random network without recurrence.
@@ -113,40 +119,40 @@ def _ridge(**values) -> dict:
 
 
 SUITE: tuple[Entry, ...] = (
-    Entry("delayed_recall", "delayed_recall", {"k": 3, "m": 4, "T": 10_000}, 45, 15,
+    Entry("delayed_recall", "delayed_recall", {"k": 3, "m": 4, "T": 10_000}, 30, 10,
           designed=tuple(_ridge(**d) for d in _delay_lines(3, 4, 5)),
           why="a delay line of k+1 symbols holds x[t-k] exactly"),
-    Entry("memory_capacity", "memory_capacity", {"K": 100, "m": 2, "T": 10_000}, 45, 15,
+    Entry("memory_capacity", "memory_capacity", {"K": 100, "m": 2, "T": 10_000}, 30, 10,
           designed=tuple(_ridge(**d) for d in _delay_lines(8, 10, 12)),
           lstm={"window": 200},
           why="a delay line of k bits holds the last k-1 inputs exactly (MC = k-1); "
               "4 096 states (k=12) is the family's cap"),
-    Entry("temporal_parity", "temporal_parity", {"n": 5, "tau": 2, "T": 10_000}, 90, 15,
+    Entry("temporal_parity", "temporal_parity", {"n": 5, "tau": 2, "T": 10_000}, 60, 10,
           designed=tuple(_ridge(**d) for d in _delay_lines(6, 7, 8)),
           why="a delay line of n+τ bits makes the window's parity a lookup"),
-    Entry("five_bit_memory", "five_bit_memory", {"T0": 200}, 300, 30, ablation=True),
-    Entry("five_bit_memory_held_out", "five_bit_memory", {"T0": 200, "n_test": 8}, 240, 30,
+    Entry("five_bit_memory", "five_bit_memory", {"T0": 200}, 200, 15, ablation=True),
+    Entry("five_bit_memory_held_out", "five_bit_memory", {"T0": 200, "n_test": 8}, 200, 15,
           ablation=True),
     Entry("twenty_bit_memory", "twenty_bit_memory", {"T0": 50, "n_train": 500, "n_test": 100},
-          180, 30),
-    Entry("embedded_reber", "embedded_reber", {"n_strings": 1000}, 90, 15),
-    Entry("temporal_order", "temporal_order", {"q": 2, "n_sequences": 1000}, 240, 30,
+          120, 15),
+    Entry("embedded_reber", "embedded_reber", {"n_strings": 1000}, 60, 10),
+    Entry("temporal_order", "temporal_order", {"q": 2, "n_sequences": 1000}, 150, 15,
           designed=tuple(_ridge(family="random", n_machines=500, stay=stay, n_states=states)
                          for stay in (0.5, 0.7, 0.9) for states in (4, 8)),
           why="slow random machines (a transition stays put with probability `stay`) keep "
               "rare events for about 1/(1-stay) steps"),
-    Entry("adding", "adding", {"T": 100, "levels": 10, "n_sequences": 1000}, 90, 15,
+    Entry("adding", "adding", {"T": 100, "levels": 10, "n_sequences": 1000}, 60, 10,
           designed=tuple(_ridge(family="gated_cell", n_machines=n, l2=l2)
                          for n in (100, 300, 1000) for l2 in (1e-3, 10.0)),
           why="gated cells latch the symbol after their write symbol"),
-    Entry("narma10", "series", {"name": "narma10", "levels": 16, "T": 10_000}, 45, 15,
+    Entry("narma10", "series", {"name": "narma10", "levels": 16, "T": 10_000}, 30, 10,
           designed=tuple(_ridge(**d) for d in _delay_lines(1, 2, 3)),
           why="a delay line of the quantised input is an n-gram of it"),
-    Entry("mackey_glass", "series", {"name": "mackey_glass", "levels": 16, "T": 10_000}, 45,
-          15, designed=tuple(_ridge(**d) for d in _delay_lines(1, 2, 3)),
+    Entry("mackey_glass", "series", {"name": "mackey_glass", "levels": 16, "T": 10_000}, 30,
+          10, designed=tuple(_ridge(**d) for d in _delay_lines(1, 2, 3)),
           why="a delay line of the quantised input is an n-gram of it"),
     Entry("text", "text", {"corpus": "shakespeare", "T": 2_000_000, "max_symbols": 64,
-                           "test_fraction": 0.1}, 120, 30,
+                           "test_fraction": 0.1}, 100, 15,
           designed=tuple({"family": "delay_line", "n_machines": 1, "k": k, "features": "state",
                           "loss": "softmax", "solver": "adam", "lr": lr, "l2": l2}
                          for k in (1, 2) for lr, l2 in ((0.01, 1e-6), (0.03, 1e-6),
@@ -227,7 +233,7 @@ def _quick_grid(entry: Entry, role: str) -> list[dict]:
 def _runs(entry: Entry, role: str, configs: Sequence[dict], seeds: Sequence[int],
           seconds: float) -> list[sweep.Run]:
     """Sweep runs of ``configs`` (each one configuration) of ``role`` on ``entry``."""
-    config = {"seeds": list(seeds), "seconds": seconds,
+    config = {"seeds": list(seeds), "seconds": seconds, "clock": CLOCK,
               "task": {"task": entry.task, **entry.params},
               "models": {ROLES[role][0]: [dict(c) for c in configs]}}
     return sweep.expand(config, source=f"compare {entry.key} {role}")
@@ -501,7 +507,7 @@ def _result(suite, chosen, search_rows, search_role, final_rows, final_role, *, 
             quick=quick, scale=scale, workers=workers, blas_threads_per_worker=1,
             validation_seeds=list(VALIDATION_SEEDS), test_seeds=list(seeds),
             configurations_per_model=QUICK_CONFIGS if quick else N_CONFIGS,
-            eval_share=EVAL_SHARE, command=COMMAND + (" --quick" if quick else ""),
+            eval_share=EVAL_SHARE, clock=CLOCK, command=COMMAND + (" --quick" if quick else ""),
             stages=clock["stages"], wall_seconds=_wall_seconds(clock),
             load_average_start=_first_session(clock).get("load_average_start"),
             load_average_end=_last_session(clock).get("load_average_end"),

@@ -54,8 +54,9 @@ def _draw_curves(axis, runs: list[dict], x: str, role: str) -> None:
 
 
 def compare_figures(result: dict, folder: Path) -> list[Path]:
-    """One figure per task of a compare result: the held-out metric against wall-clock
-    seconds and against training sequences (or steps) seen, every seed of every model."""
+    """One figure per task of a compare result: the held-out metric against the seconds
+    of one core (the runs' clock) and against training sequences (or steps) seen, every
+    seed of every model."""
     paths = []
     for key, info in result["tasks"].items():
         runs = [r for r in result["runs"] if r["key"] == key and r.get("curve")]
@@ -63,7 +64,7 @@ def compare_figures(result: dict, folder: Path) -> list[Path]:
             continue
         figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
         unit = runs[0]["seen_unit"]
-        for axis, x, title in ((axes[0], "seconds", "wall-clock seconds (one thread)"),
+        for axis, x, title in ((axes[0], "seconds", "seconds of one core (processor time)"),
                                (axes[1], "seen", f"training {unit} seen")):
             for role in info["roles"]:
                 _draw_curves(axis, [r for r in runs if r["role"] == role], x, role)

@@ -17,9 +17,9 @@ from ..paths import results_dir
 
 #: result-row fields copied into the JSON records (besides the parameters and the curve)
 RECORD_FIELDS = ("label", "seed", "metric_name", "metric", "chance", "baseline", "solved",
-                 "seconds", "build_seconds", "eval_seconds", "cpu_seconds", "updates",
-                 "epochs", "seen", "seen_unit", "parameters", "ms_per_update",
-                 "budget_seconds", "error")
+                 "seconds", "build_seconds", "eval_seconds", "cpu_seconds", "wall_seconds",
+                 "updates", "epochs", "seen", "seen_unit", "parameters", "ms_per_update",
+                 "budget_seconds", "budget_clock", "error")
 
 
 def load_average() -> list[float] | None:
