@@ -10,6 +10,7 @@ import streamlit as st
 
 from explorer import machine_figures as figures
 from explorer import session, settings
+from explorer.click_counter import counting_button, new_clicks
 from explorer.limits import LIMITS
 from fsm_engine.analysis import step_position
 from fsm_engine.errors import FSMError
@@ -228,9 +229,8 @@ def step_controls(tape: session.Tape) -> None:
                  disabled=position == 0 and not playing, width="stretch")
     back.button("Back", key="btn_back", on_click=step_by, args=(-1, length),
                 icon=":material/chevron_left:", disabled=position == 0, width="stretch")
-    forward.button("Step", key="btn_step", on_click=step_by, args=(1, length),
-                   icon=":material/chevron_right:", disabled=position >= length, width="stretch",
-                   type="primary")
+    with forward:       # every click is a step, however fast (see explorer/click_counter.py)
+        counting_button("Step", "btn_step", disabled=position >= length, primary=True)
     play_column.button("Play", key="btn_play", on_click=play, args=(length,),
                        icon=":material/play_arrow:", disabled=playing or length == 0,
                        width="stretch")
@@ -289,6 +289,9 @@ with run_column:
     st.caption(f"Current machine: {session.machine_source()} — {machine.n_states} states, "
                f"alphabet {' '.join(machine.alphabet)}")
     tape = tape_controls(machine)
+    steps = new_clicks("btn_step")     # Step clicks since the last run, each one a step
+    if steps:
+        step_by(steps, tape.length)
     step_controls(tape)
     interval = 1.0 / settings.value("m_speed") if session.is_playing() else None
     st.fragment(live_view, run_every=interval)(tape)
