@@ -137,7 +137,7 @@ def scaling_figures(result: dict, folder: Path) -> list[Path]:
         axes[0].text(info["exact_up_to"], axes[0].get_ylim()[1], " exact ridge | CG",
                      fontsize=7, va="top", ha="center", color="grey")
         axes[0].set_xlabel("feature dimension F (N outputs, 8N one-hot states, N units)")
-        axes[1].set_xlabel("seconds of one thread: network + readout solve")
+        axes[1].set_xlabel("seconds of one core: network + readout solve")
         metric = rows[0]["metric_name"]
         axes[0].set_ylabel(f"success rate over seeds ({metric})" if rate else
                            METRIC_NAMES.get(metric, metric))
