@@ -332,6 +332,7 @@ def test_an_upload_with_unusable_text_is_refused_and_the_page_keeps_working(
     assert page.session_state["machine"] == machine and dot(page) == before
     assert Machine.from_json(served["machine.json"].decode()) == machine
     assert load_machine(served["machine.jff"], "machine.jff").machine == machine
+    assert served["machine.dot"].decode() == machine.to_dot()
     assert page.data_editor[0].value["state"].tolist() == list(machine.states)
 
 
