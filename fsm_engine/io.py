@@ -152,6 +152,11 @@ def load_machine(data: bytes | str, filename: str = "", *, comma_labels: str = "
     if comma_labels not in COMMA_LABEL_MODES:
         raise FSMError(
             f"comma_labels is {_short(comma_labels)}; it must be one of {list(COMMA_LABEL_MODES)}")
+    if isinstance(data, (bytearray, memoryview)):
+        data = bytes(data)
+    if not isinstance(data, (bytes, str)):
+        raise MachineFormatError(
+            f"a machine file's contents are bytes or text, got {type(data).__name__}")
     _check_size(len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data),
                 max_bytes)
     notes: list[str] = []

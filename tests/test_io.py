@@ -736,6 +736,15 @@ def test_real_comma_label_file_gives_the_clear_choice():
     assert "a,b" in literal.alphabet and "dead" in literal.states
 
 
+def test_contents_may_be_any_bytes_like_object_and_nothing_else():
+    data = TWO_STATE.to_json().encode()
+    for wrapped in (bytearray(data), memoryview(data)):
+        assert load_machine(wrapped, "m.json").machine == TWO_STATE
+    for bad in (None, 5, ["{}"]):
+        with pytest.raises(MachineFormatError, match=r"contents are bytes or text, got "):
+            load_machine(bad, "m.json")
+
+
 @pytest.mark.parametrize("bad", [b"\xff", b"{", b"<x", BILLION_LAUGHS, "[1]", jff("pda")])
 def test_bad_uploads_without_a_name_raise_fsm_errors(bad):
     with pytest.raises(FSMError):
