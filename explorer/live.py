@@ -43,6 +43,8 @@ SLOW_EVERY = 0.5
 TICK_SECONDS = 0.1
 #: the most updates one tick may make (the time bound usually stops it first)
 TICK_UPDATES = 10_000
+#: evaluations a tick aims for (each one a point of the curves), time allowing
+TICK_POINTS = 4
 #: wall-clock seconds over which "updates per second" is measured
 RATE_WINDOW = 3.0
 #: Plotly options of every live chart: no mode bar (it flickers on every redraw)
@@ -196,9 +198,15 @@ class LiveRun:
         self.advance(1)
 
     def tick(self, max_seconds: float = TICK_SECONDS) -> None:
-        """One live tick: a bounded slice of updates while running."""
-        if self.running:
-            self.advance(TICK_UPDATES, max_seconds=max_seconds)
+        """One live tick while running: about ``max_seconds`` of updates, evaluated up to
+        ``TICK_POINTS`` times (each evaluation is a point of the curves; with a large
+        network one update and one evaluation already fill the tick)."""
+        deadline = time.perf_counter() + max_seconds
+        while self.running:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                break
+            self.advance(TICK_UPDATES, max_seconds=min(left, max_seconds / TICK_POINTS))
 
     def _record(self) -> None:
         task, outputs = self.task, self._watched.last_outputs

@@ -217,11 +217,11 @@ def weight_map(weights, kind: str, *, classes=(), unit: str = "machine",
         title = f"Readout weights, one row per {unit}"
     subtitle = _shown(machines, n_units, unit)
     if kind == CLASSES:
-        subtitle = f"a square per {unit}: " + subtitle
+        subtitle = f"a square per {unit}, {subtitle}"
     elif kind == STATES:
-        subtitle = f"{n_states} states per row: " + subtitle
+        subtitle = f"{n_states} states per row, {subtitle}"
     if clickable:
-        subtitle += f"; click a square to open its {unit}"
+        subtitle += " · click one to open it"
     cell = min(MAP_WIDTH / columns, MAP_HEIGHT / rows, MAX_CELL)
     low, high = theme.symmetric_range(values)
     data = [dict(type="scatter", x=x, y=y, mode="markers", customdata=customdata,
@@ -243,10 +243,10 @@ def weight_map(weights, kind: str, *, classes=(), unit: str = "machine",
 
 
 def _shown(machines: np.ndarray, total: int, unit: str) -> str:
+    """Which machines a map shows: "all 400 machines", "900 of 10,000 machines (1 in 12)"."""
     if machines.shape[0] == total:
         return f"all {total:,} {unit}s"
-    return (f"{machines.shape[0]:,} of {total:,} {unit}s shown: one in "
-            f"{int(machines[1] - machines[0])}")
+    return f"{machines.shape[0]:,} of {total:,} {unit}s (1 in {int(machines[1] - machines[0])})"
 
 
 def predictions_figure(steps, targets, predictions, *, classes=(), column: str = "",

@@ -82,7 +82,7 @@ def test_a_grid_weight_map_has_one_clickable_square_per_machine():
     assert np.allclose(colour[np.argsort(trace.customdata[:, 0])], weights, atol=1e-6)
     assert trace.marker.cmid == 0.0 and trace.marker.cmin == -trace.marker.cmax == -2.0
     assert [list(stop) for stop in trace.marker.colorscale] == theme.DIVERGING
-    assert "click a square" in figure.layout.title.subtitle.text
+    assert figure.layout.title.subtitle.text == "all 100 machines · click one to open it"
 
 
 def test_a_large_network_is_drawn_as_an_even_sample_under_the_cap():
@@ -90,7 +90,7 @@ def test_a_large_network_is_drawn_as_an_even_sample_under_the_cap():
     machines = np.asarray(figure.data[0].customdata[:, 0], dtype=int)
     assert len(machines) <= 900 and machines[0] == 0
     assert len(set(np.diff(np.sort(machines)))) == 1         # evenly spread
-    assert "of 10,000 machines shown" in figure.layout.title.subtitle.text
+    assert f"{len(machines)} of 10,000 machines (1 in 12)" in figure.layout.title.subtitle.text
 
 
 def test_a_classes_map_has_a_block_per_output_labelled_with_its_class():

@@ -73,7 +73,7 @@ def test_start_trains_and_the_loss_in_the_page_falls_then_pause_stops_the_charts
     page.get_by_role("button", name="Start", exact=True).click()
     wait_for_updates(page, 40)
     loss = chart(page, "Loss")[0]
-    assert loss["name"] == "training steps" and len(loss["y"]) >= 3
+    assert loss["name"] == "training steps" and len(loss["y"]) >= 2
     assert loss["y"][-1] < 0.8 * loss["y"][0]
     pause(page)
     screenshot(page, "train.png")
