@@ -161,7 +161,8 @@ def from_param(key: str, param: Param, *, default=_UNSET, maximum: float | None 
     param : a row of an engine parameter table (task, family, model, readout).
     default : the page's default when it differs from the engine's (e.g. the
         question's model on the Train page); a value of the parameter's type.
-    maximum : a lower cap than the parameter's own (a :data:`LIMITS` entry).
+    maximum : a lower cap than the parameter's own (a :data:`LIMITS` entry); a default
+        above it is lowered to it.
 
     Returns
     -------
@@ -182,6 +183,8 @@ def from_param(key: str, param: Param, *, default=_UNSET, maximum: float | None 
         return Setting(key, label, "" if default is None else default, "text", help_text,
                        max_chars=PARAM_TEXT_CHARS, param=param)
     low, high = param.min, param.max if maximum is None else min(param.max, maximum)
+    if default is not None and default > high:
+        default = type(default)(high)
     if param.type == "int":
         step = int(param.step or 1)
         high = low + (high - low) // step * step           # the top of the step grid
@@ -294,7 +297,7 @@ TRAIN_DEFAULTS = {"n_machines": 1000, "features": "output", "loss": "mse", "solv
 #: the Train page's caps on engine parameters, by parameter name
 TRAIN_CAPS = {"n_machines": LIMITS.max_machines, "n_units": LIMITS.max_units,
               "n_states": LIMITS.max_states, "modulus": LIMITS.max_states,
-              "T": LIMITS.max_train_steps}
+              "T": LIMITS.max_train_steps, "max_symbols": LIMITS.max_symbols}
 #: the task the Train page opens on: the XOR of the last three bits (memory and a
 #: nonlinearity), which the question's model visibly learns within a minute
 TRAIN_TASK = "temporal_parity"

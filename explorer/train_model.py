@@ -447,8 +447,10 @@ def open_machine(run: live.LiveRun, index: int, window: np.ndarray) -> None:
     predictions window (its tape, read to the end), and ask for the Machine page."""
     machine = run.learner.source.machine(index)
     start, end, text = tape_for(run.task, window, _limits.LIMITS.max_tape)
-    session.set_machine(machine, f"machine {index:,} of the Train page's network, on the "
-                                 f"inputs of steps {start:,}–{end - 1:,}")
+    read = (f"on the inputs of steps {start:,}–{end - 1:,}" if text is not None else
+            "(the task's symbols include a space, which the typed input cannot hold: step "
+            "through an input of your own)")
+    session.set_machine(machine, f"machine {index:,} of the Train page's network, {read}")
     query = {}
     if text is not None:
         st.session_state["m_tape_source"] = "typed"

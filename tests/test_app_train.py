@@ -178,7 +178,7 @@ def test_every_task_gets_its_parameters_as_widgets_from_its_table():
         assert not at.exception, (task, at.exception)
         for param in tasks.params(task):
             assert at.get_by_key(settings.task_key(task, param.name)) is not None, (task, param)
-        assert run_of(at).task.name == task or messages(at), task
+        assert run_of(at).task.name == task, (task, messages(at))   # every default builds
 
 
 @pytest.mark.parametrize("model", settings.TRAIN_MODELS)
@@ -250,6 +250,17 @@ def test_sizes_over_a_cap_are_refused_naming_the_cap_and_the_model_stays():
     assert "over the cap of 400 MB" in message and "FSM_EXPLORER_MAX_FEATURE_BYTES" in message
     assert "previous one" in message
     assert run_of(at) is kept and kept.updates == 1
+
+
+def test_a_mistyped_family_mix_is_explained_and_the_model_stays():
+    at = open_page()
+    kept = run_of(at)
+    at.text_input(key="tr_fsm.family").input("random:0.5,delay:0.5").run()
+    (message,) = [m for m in messages(at) if "were not built" in m]
+    assert "unknown family 'delay'" in message and "delay_line" in message
+    assert run_of(at) is kept
+    at.text_input(key="tr_fsm.family").input("random:0.5,delay_line:0.5").run()
+    assert run_of(at) is not kept and not [m for m in messages(at) if "were not built" in m]
 
 
 def test_a_link_over_a_cap_is_explained_and_not_used():
