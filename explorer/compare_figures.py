@@ -32,7 +32,7 @@ from .train_figures import _figure as live_figure
 #: what each curve chart's x axis measures: (axis title, phrase in the chart title)
 AXES = {"updates": ("updates", "updates"),
         "seen": ("{unit} seen", "{unit} seen"),
-        "seconds": ("seconds of building and training", "wall-clock seconds")}
+        "seconds": ("seconds of building and training", "seconds")}
 #: the four LSTM gates in PyTorch's order, as the chart names them
 GATES = (("i", "input gate i"), ("f", "forget gate f"), ("g", "cell input g"),
          ("o", "output gate o"))
@@ -66,7 +66,8 @@ def learning_curves(curves: Sequence[dict], committed: Sequence[dict] = (), *, a
 
     Returns
     -------
-    A line per curve (named by its label, for hover and the page's colour key), no
+    A line per curve (named by its label, for hover and the page's colour key), drawn as
+    steps (a metric holds until the next evaluation: a closed-form solve is one jump), no
     legend, the chance level dashed.
 
     Raises
@@ -84,14 +85,15 @@ def learning_curves(curves: Sequence[dict], committed: Sequence[dict] = (), *, a
         name = f"{curve['label']}, committed{seed}"
         colour = theme.model_colour(curve["model"])
         data.append(dict(type="scatter", x=x, y=y, name=name, mode="lines", opacity=0.75,
-                         line=dict(color=colour, width=1.5, dash="dot"),
+                         line=dict(color=colour, width=1.5, dash="dot", shape="hv"),
                          hovertemplate=f"{name}<br>{x_title} %{{x:.4g}}: %{{y:.4g}}"
                                        "<extra></extra>"))
     for curve in curves:
         x, y = _thinned(curve["x"], curve["y"])
         colour = theme.model_colour(curve["model"])
         data.append(dict(type="scatter", x=x, y=y, name=curve["label"], mode="lines+markers",
-                         marker=dict(size=4, color=colour), line=dict(color=colour, width=2.5),
+                         marker=dict(size=4, color=colour),
+                         line=dict(color=colour, width=2.5, shape="hv"),
                          hovertemplate=f"{curve['label']}<br>{x_title} %{{x:.4g}}: "
                                        "%{y:.4g}<extra></extra>"))
     yaxis = axis_spec(label)
@@ -168,9 +170,7 @@ def gate_figure(gates: dict, symbols: Sequence[str], *, units: np.ndarray, n_hid
                                colorbar=dict(title=dict(text="activation"), thickness=14))
     shown = "all" if units.shape[0] == n_hidden else f"{units.shape[0]} of"
     layer_text = f", layer {layer + 1} of {n_layers}" if n_layers > 1 else ""
-    subtitle = (f"{shown} {n_hidden} hidden units{layer_text} (one row each); i, f, o: shut "
-                "(white) 0 to open (blue) 1; g: -1 (orange) to 1" + (f"; {where}" if where
-                                                                     else ""))
+    subtitle = f"{shown} {n_hidden} hidden units{layer_text}" + (f"; {where}" if where else "")
     return live_figure(data, layout, "LSTM gate activations on one held-out episode", subtitle,
                        GATE_HEIGHT)
 
@@ -221,8 +221,7 @@ def state_raster(states: np.ndarray, n_states: np.ndarray, machines: np.ndarray,
         shapes=separators)
     shown = ("all" if machines.shape[0] == n_machines
              else f"{machines.shape[0]} of {n_machines:,}")
-    subtitle = (f"{shown} machines, one row per state; blue: the state it is in"
-                + (f"; {where}" if where else ""))
+    subtitle = f"{shown} machines, a row per state" + (f"; {where}" if where else "")
     return live_figure(data, layout, "FSM network: one-hot states on the same episode",
                        subtitle, RASTER_HEIGHT)
 

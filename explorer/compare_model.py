@@ -60,6 +60,9 @@ RASTER_MACHINES = 16
 #: time budget of an extraction (L*, the product automaton) and the product states explored
 EXTRACT_SECONDS = 20.0
 PRODUCT_STATES = 5_000
+#: the most training time a model can owe the others (seconds): one update longer than this
+#: (a first call compiling a kernel, a closed-form solve) is not paid back beyond it
+MAX_DEBT = 1.0
 EXTRACT_METHODS = {"quantise": "k-means quantisation of its hidden states",
                    "lstar": "L* (AALpy), the LSTM as the oracle"}
 
@@ -172,7 +175,7 @@ class ModelRun:
         """Train for about ``max_seconds`` (at least one update), then evaluate."""
         before = self.live.train_seconds
         self.live.advance(live.TICK_UPDATES, max_seconds=max_seconds)
-        self.owed -= self.live.train_seconds - before
+        self.owed = max(self.owed - (self.live.train_seconds - before), -MAX_DEBT)
         self.sync()
 
     def metric(self) -> float:
@@ -225,7 +228,8 @@ class Comparison:
     def tick(self, seconds: float = live.TICK_SECONDS) -> None:
         """One live tick: ``seconds`` of training shared equally by the models still
         training.  A model that overran its share (one update longer than it) sits out
-        until the others caught up, so every model gets the same time over a run."""
+        until the others caught up (at most ``MAX_DEBT`` seconds' worth), so every model
+        gets the same time over a run."""
         active = [run for run in self.runs.values() if run.live.running]
         if not active:
             return
@@ -393,7 +397,8 @@ def committed_note(committed: Committed, config: TaskConfig) -> str:
 
 def table_rows(comparison: Comparison) -> list[dict]:
     """One row per model (``key`` its registry name): the metric, trained numbers, time per
-    update, data seen, updates, whether and when it solved the task, and what it is doing."""
+    update, data seen, updates, and whether it solved the task and when (seconds of
+    building and training at the first evaluation that did)."""
     task = comparison.task
     metric_name = task.metric.replace("_", " ")
     rows = []
@@ -401,9 +406,7 @@ def table_rows(comparison: Comparison) -> list[dict]:
         value = run.metric()
         flag = solved(task.metric, value) if np.isfinite(value) else None
         per_update = run.live.seconds_per_update
-        status = ("training" if run.live.running else "finished" if run.live.finished
-                  else "stopped" if run.live.message and run.live.message[0] == "error"
-                  else "paused")
+        at = run.solved_after(task.metric)
         rows.append({
             "key": model,
             "model": run.title,
@@ -413,15 +416,10 @@ def table_rows(comparison: Comparison) -> list[dict]:
             "ms/update": round(per_update * 1000, 2) if np.isfinite(per_update) else None,
             f"{run.learner.seen_unit} seen": int(round(run.learner.seen)),
             "updates": int(run.live.updates),
-            "solved": "—" if flag is None else "yes" if flag else "no",
-            "solved at (s)": _rounded(run.solved_after(task.metric)),
-            "status": status,
+            "solved": "—" if flag is None else f"yes, at {at:.2f} s" if flag and at is not None
+            else "yes" if flag else "no",
         })
     return rows
-
-
-def _rounded(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds, 2)
 
 
 def messages(comparison: Comparison) -> list[tuple[str, str]]:
@@ -456,9 +454,9 @@ class Episode:
 
 def episode(task: Task, max_steps: int = EPISODE_STEPS, stream_steps: int = STREAM_STEPS,
             warmup: int = STREAM_WARMUP) -> Episode:
-    """The first held-out episode of ``task`` (the first evaluated one when nothing is held
-    out): the whole episode up to ``max_steps`` steps; for one long stream,
-    ``stream_steps`` held-out steps read after ``warmup`` steps from a zero state."""
+    """A held-out episode of ``task`` (an evaluated one when nothing is held out): the first
+    at least half as long as the longest, whole up to ``max_steps`` steps; for one long
+    stream, ``stream_steps`` held-out steps read after ``warmup`` steps from a zero state."""
     evaluated = np.flatnonzero(task.eval_mask)
     first_scored = int(evaluated[0]) if evaluated.size else 0
     starts = np.flatnonzero(task.resets)
@@ -466,16 +464,28 @@ def episode(task: Task, max_steps: int = EPISODE_STEPS, stream_steps: int = STRE
     begin = int(starts[index]) if index >= 0 else 0
     held = "held-out" if task.holdout.any() else "evaluated"
     if starts.size > 1:
-        after = int(starts[index + 1]) if index + 1 < starts.size else task.T
+        begin, after = _long_episode(task, starts, index)
         end = min(after, begin + max_steps)
         cut = f", its first {end - begin} of {after - begin} steps" if end < after else ""
         return Episode(begin, begin, end,
-                       f"the first {held} episode (steps {begin:,}–{end - 1:,}{cut})")
+                       f"a {held} episode (steps {begin:,}–{end - 1:,}{cut})")
     start = max(begin, first_scored - warmup)
     end = min(task.T, first_scored + stream_steps)
     return Episode(start, first_scored, end,
                    f"{held} steps {first_scored:,}–{end - 1:,} of the stream, read after the "
                    f"{first_scored - start} steps before them from a fresh state")
+
+
+def _long_episode(task: Task, starts: np.ndarray, index: int) -> tuple[int, int]:
+    """``(first step, end)`` of the first episode from episode ``index`` on that is held out
+    like it and at least half as long as the longest such one (a two-symbol string shows
+    little)."""
+    ends = np.append(starts[1:], task.T)                                   # [E]
+    held = task.holdout[starts] if task.holdout.any() else np.ones(starts.size, bool)
+    candidates = np.flatnonzero(held[index:]) + index
+    lengths = ends[candidates] - starts[candidates]
+    chosen = candidates[np.flatnonzero(lengths * 2 >= lengths.max())[0]]
+    return int(starts[chosen]), int(ends[chosen])
 
 
 def _episode_resets(task: Task, window: Episode, recurrence: bool = True) -> np.ndarray:

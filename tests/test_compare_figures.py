@@ -49,7 +49,7 @@ def test_every_registry_model_has_its_own_colour_and_keeps_it():
 @pytest.mark.parametrize("axis,phrase,x_title", [
     ("updates", "against updates", "updates"),
     ("seen", "against sequences seen", "sequences seen"),
-    ("seconds", "against wall-clock seconds", "seconds of building and training")])
+    ("seconds", "against seconds", "seconds of building and training")])
 def test_learning_curves_title_axis_and_one_colour_per_model(axis, phrase, x_title):
     lines = [curve("fsm"), curve("esn"), curve("lstm")]
     figure = figures.learning_curves(lines, axis=axis, metric="accuracy", chance=0.25,

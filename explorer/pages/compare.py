@@ -269,7 +269,9 @@ with view_column:
     committed_panel(comparison)
     live.ticking(live_view, comparison.running)
     st.caption("Seconds are each model's own building and training time (the evaluations that "
-               "draw these charts not counted). Gates: the LSTM's first layer; states: a sample "
-               "of the FSM network's machines, one row per state.")
+               "draw these charts not counted). Gates (the LSTM's first layer): i, f and o run "
+               "from shut (white, 0) to open (blue, 1), the cell input g from -1 (orange) to 1. "
+               "States: a sample of the FSM network's machines, one row per state, blue where "
+               "the machine is.")
     backwards_panel(comparison)
     sweep_panel()
