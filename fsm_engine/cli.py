@@ -260,10 +260,12 @@ def cmd_compare(args) -> int:
     task_params = task_params_from_args(args)
     params = model_params_from_args(args.model_param, names)
     with _progress_bar("runs", total=len(names) * args.seeds, unit="run") as bar:
+        def advance(row: dict) -> None:
+            bar.update(1)
+            bar.set_postfix(model=row["model"], metric=f"{row['metric']:.4g}")
+
         rows = compare(args.task, task_params, [(name, params[name]) for name in names],
-                       seeds=range(args.seeds), seconds=args.seconds,
-                       progress=lambda row: (bar.update(1), bar.set_postfix(
-                           model=row["model"], metric=f"{row['metric']:.4g}")))
+                       seeds=range(args.seeds), seconds=args.seconds, progress=advance)
     summary = summarise(rows)
     _emit({"rows": summary, "runs": rows}, args.json, format_summary(summary))
     return 0

@@ -66,10 +66,15 @@ class ESNError(FSMError):
 
 def _number(name: str, value, rule: str) -> float:
     """``value`` as a float, or ESNError saying ``rule`` when it is not a finite real number."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or not np.isfinite(value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ESNError(f"{name} must be {rule}, got {value!r}")
-    return float(value)
+    try:                  # any Real (a Fraction too); an int past the float range is not finite
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ESNError(f"{name} must be {rule}, got {value!r}")
+    return number
 
 
 def _whole(name: str, value) -> int:

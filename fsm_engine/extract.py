@@ -236,13 +236,10 @@ def minimise(machine: Machine) -> Machine:
         names, start = (*names, fresh), len(outputs)
         outputs = outputs + [outputs[machine.start]]
     own = outputs[start]
-    best = None
-    for value in [own] + sorted(set(outputs) - {own}):
-        candidate = Machine(machine.alphabet, table, outputs[:start] + [value]
-                            + outputs[start + 1:], start=start, states=names).minimize()
-        if best is None or candidate.n_states < best.n_states:
-            best = candidate
-    return canonical(best)
+    candidates = (Machine(machine.alphabet, table, outputs[:start] + [value]
+                          + outputs[start + 1:], start=start, states=names).minimize()
+                  for value in [own] + sorted(set(outputs) - {own}))
+    return canonical(min(candidates, key=lambda candidate: candidate.n_states))  # first on a tie
 
 
 def canonical(machine: Machine) -> Machine:
@@ -314,15 +311,17 @@ def kmeans(points: np.ndarray, k: int, seed: int = 0, n_init: int = 5,
     Raises
     ------
     FSMError
-        ``k`` is below 1 or above the number of distinct points.
+        ``k`` is below 1 or above the number of distinct points, or ``n_init`` is below 1.
     """
     points = np.asarray(points, dtype=np.float64)
     n_distinct = np.unique(points, axis=0).shape[0]
     if not 1 <= k <= n_distinct:
         raise FSMError(f"k-means needs 1 <= k <= {n_distinct} (the distinct points), got k={k}")
+    if n_init < 1:
+        raise FSMError(f"k-means needs n_init >= 1 runs, got n_init={n_init}")
     rng = np.random.default_rng(seed)
     norms = (points ** 2).sum(axis=1)                               # [P]
-    best = None
+    best: tuple[float, np.ndarray, np.ndarray] | None = None       # (inertia, centroids, labels)
     with one_thread():
         for _ in range(n_init):
             centroids = _kmeans_plus_plus(points, norms, k, rng)
@@ -340,7 +339,8 @@ def kmeans(points: np.ndarray, k: int, seed: int = 0, n_init: int = 5,
                 centroids = updated
             labels, distances = _nearest(points, centroids, norms)
             if best is None or distances.sum() < best[0]:
-                best = (distances.sum(), centroids, labels)
+                best = (float(distances.sum()), centroids, labels)
+    assert best is not None                                         # n_init >= 1 runs
     return best[1], best[2]
 
 
@@ -409,7 +409,8 @@ def quantise(model: StateModel, task: Task, k: int | None = None, *,
     started = time.perf_counter()
     training = _episodes(task, task.train_mask)
     states, classes = model.run(training.words)
-    notes, details = [], {}
+    notes: list[str] = []
+    details: dict[str, object] = {}
     if k is None:
         order = np.random.default_rng(seed).permutation(training.words.shape[0])
         n_validation = max(1, round(validation_fraction * order.size))

@@ -19,6 +19,7 @@ import codecs
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError  # types only: parsing is defusedxml's
@@ -550,9 +551,10 @@ def _read_jff_transitions(automaton: Element, index_of: dict, names: list[str],
         ends = []
         for end in ("from", "to"):
             child = element.find(end)
-            if child is None or not (child.text or "").strip():
+            text = None if child is None else child.text
+            if text is None or not text.strip():
                 raise MachineFormatError(f"transition number {number} has no <{end}> state")
-            state_id = _parse_id(child.text, f"the <{end}> of transition number {number}")
+            state_id = _parse_id(text, f"the <{end}> of transition number {number}")
             if state_id not in index_of:
                 raise MachineFormatError(f"transition number {number} goes {end} state id "
                                          f"{state_id}, which does not exist")
@@ -753,7 +755,9 @@ def dump_machine(machine: Machine, fmt: str, name: str = "machine") -> tuple[byt
         raise FSMError(
             f"download format {fmt!r} is not supported; formats are {list(DUMP_FORMATS)}")
     extension, mime = DUMP_FORMATS[fmt]
-    text = {"json": machine_to_json, "jff": machine_to_jff, "dot": Machine.to_dot}[fmt](machine)
+    writers: dict[str, Callable[[Machine], str]] = {
+        "json": machine_to_json, "jff": machine_to_jff, "dot": Machine.to_dot}
+    text = writers[fmt](machine)
     stem = re.sub(r"[^A-Za-z0-9_-]", "_", name) or "machine"
     return text.encode("utf-8"), f"{stem}.{extension}", mime
 

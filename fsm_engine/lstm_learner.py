@@ -137,7 +137,7 @@ class LSTMLearner:
             self._starts, self._lengths = _training_episodes(task)     # [E], [E]
             self.updates_per_epoch = math.ceil(len(self._starts) / self.batch_size)
             self._epoch, self._cursor = 0, 0      # position in the epoch's episode order
-            self._order = (-1, None)              # (epoch, its order), cached
+            self._order: tuple[int, np.ndarray | None] = (-1, None)  # (epoch, its order), cached
             longest = int(self._lengths.max())
             lanes = self.batch_size if self.fresh else min(self.batch_size, len(self._starts))
             self._check_memory(longest if self.window is None else min(self.window, longest),
@@ -218,10 +218,12 @@ class LSTMLearner:
     def _next_episodes(self) -> np.ndarray:
         """Indices (into the training episodes) of the next batch; advances the walk."""
         n_episodes = len(self._starts)
-        if self._order[0] != self._epoch:
+        epoch, order = self._order
+        if order is None or epoch != self._epoch:
             rng = np.random.default_rng((self.random_state, 0, self._epoch))
-            self._order = (self._epoch, rng.permutation(n_episodes))
-        chosen = self._order[1][self._cursor:self._cursor + self.batch_size]
+            order = rng.permutation(n_episodes)
+            self._order = (self._epoch, order)
+        chosen = order[self._cursor:self._cursor + self.batch_size]
         self._cursor += len(chosen)
         if self._cursor >= n_episodes:
             self._epoch, self._cursor = self._epoch + 1, 0
@@ -233,6 +235,7 @@ class LSTMLearner:
 
     def _stream_window_gradient(self):
         """Loss and gradients of the next window of every lane of the stream."""
+        assert self.window is not None      # a stream always trains in windows (__init__)
         while True:
             if self._cursor == 0:
                 self._state = None     # a new epoch starts every lane from zero

@@ -105,6 +105,13 @@ class Machine:
     """
 
     __slots__ = ("alphabet", "states", "transitions", "outputs", "start", "_symbol_index")
+    # the slots' types (set once in __init__ through object.__setattr__)
+    alphabet: tuple[str, ...]
+    states: tuple[str, ...]
+    transitions: np.ndarray     # [S, X] int64, read-only
+    outputs: np.ndarray         # [S] float64, read-only
+    start: int
+    _symbol_index: dict[str, int]
 
     def __init__(self, alphabet, transitions, outputs, start=0, states=None):
         alphabet = self._check_alphabet(alphabet)
@@ -538,8 +545,8 @@ class Machine:
         """The diagram as a MultiDiGraph: nodes are state indices (attrs ``name``, ``output``,
         ``start``), one edge per transition (attr ``symbol``)."""
         graph = nx.MultiDiGraph()
-        for i, s in enumerate(self.states):
-            graph.add_node(i, name=s, output=float(self.outputs[i]), start=(i == self.start))
+        for i, name in enumerate(self.states):
+            graph.add_node(i, name=name, output=float(self.outputs[i]), start=(i == self.start))
         for s in range(self.n_states):
             for x, a in enumerate(self.alphabet):
                 graph.add_edge(s, int(self.transitions[s, x]), symbol=a)
@@ -622,9 +629,11 @@ class Machine:
             current = queue.popleft()
             if current & (current - 1) == 0:          # one state left
                 word = []
-                while parent[current] is not None:
-                    current, x = parent[current]
+                link = parent[current]
+                while link is not None:
+                    current, x = link
                     word.append(self.alphabet[x])
+                    link = parent[current]
                 return word[::-1]
             for x in range(self.n_symbols):
                 image = 0

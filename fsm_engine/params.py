@@ -26,6 +26,8 @@ TYPES = ("int", "float", "choice", "text", "bool")
 #: strings that mean None for an optional parameter ("automatic")
 AUTO_WORDS = ("auto", "none", "")
 _TRUE_WORDS, _FALSE_WORDS = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+#: the exception class a check raises (an alias: inside Param, ``type`` names the field)
+ErrorClass = type[FSMError]
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class Param:
             return f"{self.min} to {self.max}"
         return "true or false" if self.type == "bool" else "text"
 
-    def check(self, owner: str, value, error: type[FSMError] = FSMError):
+    def check(self, owner: str, value, error: ErrorClass = FSMError):
         """Return ``value`` as this parameter's Python type, or raise ``error``.
 
         ``owner`` (a task or model name) starts the message, e.g.
@@ -126,7 +128,7 @@ class Param:
                         f"allowed range is {self.describe_range()}")
         return value
 
-    def parse(self, owner: str, raw: str, error: type[FSMError] = FSMError):
+    def parse(self, owner: str, raw: str, error: ErrorClass = FSMError):
         """The value of the string ``raw`` (from the command line or a URL), checked."""
         text = raw.strip()
         if self.optional and text.lower() in AUTO_WORDS:

@@ -100,7 +100,7 @@ def dumps(learner, model: str, params: dict, seed: int, updates: int = 0) -> byt
         arrays.update({f"task_{name}": getattr(task, name) for name in _TASK_ARRAYS})
     arrays["meta"] = np.array(json.dumps(meta))
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez_compressed(buffer, allow_pickle=False, **arrays)   # as the loader reads it
     return buffer.getvalue()
 
 

@@ -128,7 +128,7 @@ def check_training_features(X, remember: bool = False) -> None:
     if not remember:
         return
     key = id(X)
-    _FINITE[key] = weakref.ref(X, lambda _, key=key: _FINITE.pop(key, None))
+    _FINITE[key] = weakref.ref(X, lambda _: _FINITE.pop(key, None))
 
 
 def _check_finite(X) -> None:
@@ -206,6 +206,10 @@ class Readout:
     n_updates_ : updates made since the weights were initialised.
     """
 
+    # set by fit / partial_fit (or the coef_ setter); absent or None before
+    _weights: np.ndarray | None          # [F, K]
+    _optimizer: Adam | None              # Adam's moments, from the first Adam step
+
     def __init__(self, loss="mse", solver="gd", lr=0.01, l2=0.0, n_iter=100, batch_size=256,
                  init_scale=0.01, random_state=0):
         if loss not in LOSSES:
@@ -266,14 +270,14 @@ class Readout:
             if not (np.isfinite(lr) and lr > 0):
                 raise FSMError(f"lr must be a finite number > 0, got {lr!r}")
             self.lr = float(lr)
-            if getattr(self, "_optimizer", None) is not None:
-                self._optimizer.lr = self.lr
+            if (optimizer := getattr(self, "_optimizer", None)) is not None:
+                optimizer.lr = self.lr
         if l2 is not None:
             if not (np.isfinite(l2) and l2 >= 0):
                 raise FSMError(f"l2 must be a finite number >= 0, got {l2!r}")
             self.l2 = float(l2)
-            if getattr(self, "_optimizer", None) is not None:
-                self._optimizer.l2 = 2 * self.l2
+            if (optimizer := getattr(self, "_optimizer", None)) is not None:
+                optimizer.l2 = 2 * self.l2
 
     def updates_per_epoch(self, n_samples: int) -> int:
         """Updates that make one pass over ``n_samples`` rows (Adam: batches; else 1)."""
@@ -326,13 +330,14 @@ class Readout:
         n_samples, n_features = X.shape
         targets = self._check_targets(y, n_samples, n_classes)
         sample_weight = self._check_sample_weight(sample_weight, n_samples)
-        if getattr(self, "_weights", None) is None:
+        weights = getattr(self, "_weights", None)
+        if weights is None:
             n_outputs = int(n_classes or targets.max(initial=-1) + 1) \
                 if self.loss == "softmax" else targets.shape[1]
             self._initialise(n_features, n_outputs, X.dtype)
-        elif self._weights.shape[0] != n_features:
+        elif weights.shape[0] != n_features:
             raise FSMError(f"X has {n_features} features, but this Readout was initialised "
-                           f"with {self._weights.shape[0]}")
+                           f"with {weights.shape[0]}")
         if self.loss == "softmax" and targets.max(initial=-1) >= self.n_outputs:
             raise FSMError(f"class target {int(targets.max())} is out of range for "
                            f"{self.n_outputs} classes")
@@ -402,7 +407,10 @@ class Readout:
         self.loss_ = float("nan")
 
     def _penalty(self) -> float:
-        return self.l2 * float(np.vdot(self._weights, self._weights)) if self.l2 else 0.0
+        if not self.l2:
+            return 0.0
+        weights = self._fitted_weights()
+        return self.l2 * float(np.vdot(weights, weights))
 
     def _descend(self, X, targets, sample_weight) -> None:
         """One GD step (all rows, summed loss) or one Adam step (one batch, mean loss)."""
@@ -410,9 +418,10 @@ class Readout:
             rows = self._next_batch(X.shape[0])
             X, targets = X[rows], targets[rows]
             sample_weight = None if sample_weight is None else sample_weight[rows]
-        dtype = self._weights.dtype
+        weights = self._fitted_weights()                                   # [F, K], in place
+        dtype = weights.dtype
         targets = targets if self.loss == "softmax" else targets.astype(dtype, copy=False)
-        scores = matmul(X, self._weights)                                  # [n, K]
+        scores = matmul(X, weights)                                        # [n, K]
         scores += self._intercept
         sample_weight = None if sample_weight is None else sample_weight.astype(dtype)
         total, score_grad = _loss_and_score_grad(self.loss, scores, targets, sample_weight)
@@ -420,8 +429,8 @@ class Readout:
             self.loss_ = total + self._penalty()
             weight_grad = rmatmul(X, score_grad)                           # [F, K]
             if self.l2:
-                weight_grad += (2 * self.l2) * self._weights
-            self._weights -= self.lr * weight_grad
+                weight_grad += (2 * self.l2) * weights
+            weights -= self.lr * weight_grad
             self._intercept -= self.lr * score_grad.sum(axis=0)
             return
         scale = 1.0 / X.shape[0]
@@ -430,7 +439,7 @@ class Readout:
         if self._optimizer is None:
             # Adam's l2 adds l2 * p to the gradient, i.e. the gradient of (l2/2) ||p||²
             self._optimizer = Adam(lr=self.lr, l2=2 * self.l2, no_decay=("intercept",))
-        self._optimizer.step({"weights": self._weights, "intercept": self._intercept},
+        self._optimizer.step({"weights": weights, "intercept": self._intercept},
                              {"weights": rmatmul(X, score_grad),
                               "intercept": score_grad.sum(axis=0)})
 
@@ -456,10 +465,11 @@ class Readout:
             onehot = np.zeros((n_samples, self.n_outputs))                  # [n, K]
             onehot[np.arange(n_samples), targets] = 1.0
             targets = onehot
+        dtype = self._fitted_weights().dtype
         weights, intercept = ridge_solution(X, targets, sample_weight, self.l2)
-        self._weights = weights.astype(self._weights.dtype)
-        self._intercept = intercept.astype(self._weights.dtype)
-        scores = matmul(X, self._weights) + self._intercept
+        self._weights = weights = weights.astype(dtype)
+        self._intercept = intercept.astype(dtype)
+        scores = matmul(X, weights) + self._intercept
         self.loss_ = _loss_and_score_grad("mse", scores.astype(np.float64), targets,
                                           sample_weight)[0] + self._penalty()
 

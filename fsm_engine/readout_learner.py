@@ -50,9 +50,16 @@ READOUT_PARAMS = (
 
 
 class FeatureSource(Protocol):
-    """What :class:`ReadoutLearner` needs from a fixed dynamical system."""
+    """What :class:`ReadoutLearner` needs from a fixed dynamical system (other than a
+    :class:`~fsm_engine.bank.MachineBank`, which says ``n_symbols`` for ``n_inputs``)."""
 
-    feature_kinds: tuple[str, ...]
+    @property
+    def feature_kinds(self) -> tuple[str, ...]:
+        """The feature kinds :meth:`features` can compute."""
+
+    @property
+    def n_inputs(self) -> int:
+        """The number of input symbols it reads."""
 
     def features(self, kind: str, inputs: np.ndarray, resets: np.ndarray | None = None):
         """Features [T, F] (dense array or StateFeatures) for symbol codes ``inputs`` [T]."""
@@ -101,7 +108,7 @@ class ReadoutLearner:
     no training step.
     """
 
-    def __init__(self, task: Task, source: FeatureSource, features: str = "output",
+    def __init__(self, task: Task, source: MachineBank | FeatureSource, features: str = "output",
                  loss: str | None = None, solver: str = "gd", lr: float | None = None,
                  l2: float | None = 0.0, batch_size: int = 256, random_state: int = 0,
                  recurrence: bool = True, max_bytes: int = DEFAULT_MAX_BYTES):

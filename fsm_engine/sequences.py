@@ -188,7 +188,7 @@ def sequence_task(rows: Rows, filename: str, test_fraction: float = 0.2,
         if not mask.any():
             raise TaskError(f"{filename}: every target cell (column 2) is empty; fill in the "
                             "targets, or leave the column out to predict the next symbol")
-        kind, classes, targets = _targets(rows, filename, mask, max_symbols)
+        kind, classes, targets = _targets(rows, rows.targets, filename, mask, max_symbols)
         what = "the target in column 2"
     n_test = math.floor(n_steps * test_fraction + 0.5)
     holdout = np.zeros(n_steps, dtype=bool)
@@ -210,19 +210,18 @@ def sequence_task(rows: Rows, filename: str, test_fraction: float = 0.2,
     description = (f"Your sequence from {filename}: {n_steps:,} steps over {len(alphabet)} "
                    f"symbols; at every scored step the network must output {what}. The "
                    f"score is the {score}; {held}.")
-    frozen = {name: _frozen(array) for name, array in
-              dict(inputs=inputs, targets=targets, mask=mask, holdout=holdout,
-                   resets=np.arange(n_steps) == 0).items()}
     return Task(name=SEQUENCE_TASK,
                 params={"file": filename, "format": "csv", "test_fraction": test_fraction},
                 alphabet=alphabet, kind=kind, classes=classes, chance=chance, metric=metric,
-                description=description, **frozen)
+                description=description, inputs=_frozen(inputs), targets=_frozen(targets),
+                mask=_frozen(mask), holdout=_frozen(holdout),
+                resets=_frozen(np.arange(n_steps) == 0))
 
 
-def _targets(rows: Rows, filename: str, mask: np.ndarray, max_classes: int):
-    """``(kind, classes, targets [T])`` of the target column."""
+def _targets(rows: Rows, cells: list[str], filename: str, mask: np.ndarray, max_classes: int):
+    """``(kind, classes, targets [T])`` of the target column ``cells`` (``rows.targets``)."""
     numbers = {}
-    for i, cell in enumerate(rows.targets):
+    for i, cell in enumerate(cells):
         if cell:
             try:
                 numbers[i] = float(cell)
@@ -231,14 +230,14 @@ def _targets(rows: Rows, filename: str, mask: np.ndarray, max_classes: int):
     fractional = [i for i, value in numbers.items()
                   if math.isfinite(value) and not value.is_integer()]
     if not fractional:
-        scored = [cell for cell in rows.targets if cell]
-        lines = [line for line, cell in zip(rows.lines, rows.targets, strict=True) if cell]
+        scored = [cell for cell in cells if cell]
+        lines = [line for line, cell in zip(rows.lines, cells, strict=True) if cell]
         classes = _distinct(scored, lines, max_classes, "different targets (classes)", 2)
         code = {name: k for k, name in enumerate(classes)}
-        targets = np.array([code.get(cell, 0) for cell in rows.targets], dtype=np.int64)
+        targets = np.array([code.get(cell, 0) for cell in cells], dtype=np.int64)
         return CLASSIFICATION, classes, targets
-    example = rows.targets[fractional[0]]
-    for i, cell in enumerate(rows.targets):
+    example = cells[fractional[0]]
+    for i, cell in enumerate(cells):
         if not cell:
             continue
         if i not in numbers or not math.isfinite(numbers[i]):
@@ -246,7 +245,7 @@ def _targets(rows: Rows, filename: str, mask: np.ndarray, max_classes: int):
                 f"{filename}: row {rows.lines[i]}, column 2 (target): {cell!r} is not a finite "
                 f"number, but the targets are numbers (row {rows.lines[fractional[0]]} has "
                 f"{example}); fix that cell or leave it empty (not scored)")
-    targets = np.array([numbers.get(i, 0.0) for i in range(len(rows.targets))])   # [T]
+    targets = np.array([numbers.get(i, 0.0) for i in range(len(cells))])         # [T]
     return REGRESSION, (), targets
 
 

@@ -21,7 +21,7 @@ import bisect
 import functools
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -673,7 +673,9 @@ def _embedded_reber_automaton() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     (symbols as codes into ``REBER_SYMBOLS``); state 0 is the start and the last
     state, with no edges, is the end of the string.
     """
-    edges = {"start": (("B", "branch"),), "branch": (("T", ("T", 0)), ("P", ("P", 0)))}
+    # a state is "start", "branch", (branch, inner state), (branch, "inner end"), "last" or "end"
+    edges: dict[Hashable, tuple[tuple[str, Hashable], ...]] = {
+        "start": (("B", "branch"),), "branch": (("T", ("T", 0)), ("P", ("P", 0)))}
     for branch in "TP":  # the inner Reber string, once per branch so the state knows it
         for state, out in _REBER_EDGES.items():
             edges[(branch, state)] = tuple(
@@ -688,13 +690,13 @@ def _embedded_reber_automaton() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     edge_target = np.full((n_states, 2), n_states - 1, np.int64)  # [S, 2]
     n_edges = np.zeros(n_states, np.int64)                         # [S]
     next_set = np.zeros((n_states, len(REBER_SYMBOLS)), bool)      # [S, 7]
-    for state, out in edges.items():
-        n_edges[index[state]] = len(out)
-        for j, (symbol, target) in enumerate(out):
+    for node, node_edges in edges.items():
+        n_edges[index[node]] = len(node_edges)
+        for j, (symbol, next_node) in enumerate(node_edges):
             code = REBER_SYMBOLS.index(symbol)
-            edge_symbol[index[state], j] = code
-            edge_target[index[state], j] = index[target]
-            next_set[index[state], code] = True
+            edge_symbol[index[node], j] = code
+            edge_target[index[node], j] = index[next_node]
+            next_set[index[node], code] = True
     return edge_symbol, edge_target, n_edges, next_set
 
 
@@ -718,14 +720,16 @@ def _embedded_reber(*, n_strings, test_fraction, seed) -> dict:
     end = len(n_edges) - 1
     rng = np.random.default_rng(seed)
     state = np.zeros(n_strings, np.int64)  # [n_strings], all strings advance together
-    emitted, reached = [], []              # per step: symbol and state after it, [n_strings]
+    # per step: symbol and state after it, [n_strings] each
+    emitted_steps: list[np.ndarray] = []
+    reached_steps: list[np.ndarray] = []
     while (state != end).any():
         edge = ((rng.random(n_strings) < 0.5) & (n_edges[state] == 2)).astype(np.int64)
-        emitted.append(np.where(state != end, edge_symbol[state, edge], -1))
+        emitted_steps.append(np.where(state != end, edge_symbol[state, edge], -1))
         state = edge_target[state, edge]
-        reached.append(state)
-    emitted = np.stack(emitted, axis=1)    # [n_strings, max length], -1 after a string ends
-    reached = np.stack(reached, axis=1)    # [n_strings, max length]
+        reached_steps.append(state)
+    emitted = np.stack(emitted_steps, axis=1)  # [n_strings, max length], -1 after a string ends
+    reached = np.stack(reached_steps, axis=1)  # [n_strings, max length]
     present = emitted >= 0
     lengths = present.sum(axis=1)          # [n_strings]
     inputs, after = emitted[present], reached[present]  # [T], row-major: string by string
@@ -1063,7 +1067,7 @@ def _text(*, corpus, text, T, max_symbols, fsm_states, fsm_symbols, test_fractio
                             "leave corpus out) to use your text")
         corpus = params["corpus"] = "user"
     rng = np.random.default_rng(seed)
-    extras = {}
+    extras: dict[str, object] = {}
     if corpus == "fsm":
         if max_symbols < fsm_symbols:
             raise TaskError(f"text: max_symbols={max_symbols} is below fsm_symbols="

@@ -27,7 +27,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 
@@ -84,6 +84,13 @@ class Learner(Protocol):
 
     def set_rates(self, lr: float | None = None, l2: float | None = None) -> None:
         """Change the learning rate / L2 penalty without resetting the weights."""
+
+
+class _RowScoring(Protocol):
+    """A learner whose ``outputs`` can compute only some rows (the Trainer checks for ``rows``)."""
+
+    def outputs(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The raw outputs of the rows where ``rows`` is True (all rows for None)."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +189,7 @@ class Trainer:
         """
         started = self._now()
         try:
-            chunk_losses = []
+            chunk_losses: list[float] = []
             for _ in range(int(k)):
                 if self.learner.finished or (max_seconds is not None and chunk_losses
                                              and self._now() - started >= max_seconds):
@@ -207,8 +214,8 @@ class Trainer:
             if evaluate:
                 tick = self._now()
                 task = self.learner.task
-                outputs = (self.learner.outputs(rows=task.eval_mask) if self._scored_rows
-                           else self.learner.outputs())
+                outputs = (cast(_RowScoring, self.learner).outputs(rows=task.eval_mask)
+                           if self._scored_rows else self.learner.outputs())
                 self._metrics = metrics.evaluate(task, outputs)
                 self._evaluated_at = self.updates
                 self.eval_seconds += self._now() - tick
@@ -254,7 +261,10 @@ class Trainer:
 
     def _restore_and_raise(self, problem: str) -> None:
         failed = self.updates + 1
-        state, good_updates = self._good if self._good is not None else self._pending
+        snapshot = self._good if self._good is not None else self._pending
+        # never None: the first update of all takes a snapshot before it runs
+        assert snapshot is not None
+        state, good_updates = snapshot
         self.learner.load_state_dict(state)
         self.updates = good_updates
         del self.losses[good_updates:]

@@ -66,8 +66,8 @@ def run(n_machines=10_000, n_states=8, n_symbols=32, n_steps=20_000, repeats=5, 
               for name, call in compiled.items()}
     if not np.array_equal(methods["traced"](), methods["naive"]()):
         raise AssertionError("the compiled trace and the naive NumPy trace differ")
-    wall = {name: [] for name in METHODS}
-    cpu = {name: [] for name in METHODS}
+    wall: dict[str, list[float]] = {name: [] for name in METHODS}
+    cpu: dict[str, list[float]] = {name: [] for name in METHODS}
     for _ in range(repeats):
         for name in METHODS:
             seconds, cpu_seconds = _seconds(methods[name])

@@ -19,9 +19,11 @@ Building each network (its spectral radius by ARPACK included) is timed once.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import time
+from collections.abc import Callable
 
 import numba
 import numpy as np
@@ -59,16 +61,18 @@ def run(n_units=10_000, densities=(0.01, 0.001), n_steps=2000, n_states=8, n_sym
     rng = np.random.default_rng(seed + 1)
     inputs = rng.integers(0, n_symbols, size=n_steps)                      # [T]
     bank = families.make_bank("random", n_units, n_symbols, seed=seed, n_states=n_states)
-    methods, build = {}, {}
+    # (method, density or None): one timed call
+    methods: dict[tuple[str, float | None], Callable[[], np.ndarray]] = {}
+    build: dict[str, float] = {}
     for density in densities:
         started = time.perf_counter()
         net = EchoStateNetwork(n_symbols, n_units, density=density, random_state=seed)
         build[str(density)] = time.perf_counter() - started
         drive = net.W_in.T                                                 # [X, N]
         W64 = net.W.astype(np.float64)
-        methods[("esn", density)] = lambda net=net: net.features("state", inputs)
-        methods[("esn float64", density)] = lambda W=W64, d=drive: scipy_loop(W, d, inputs)
-        methods[("esn numba CSR", density)] = lambda W=net.W, d=drive: numba_loop(W, d, inputs)
+        methods[("esn", density)] = functools.partial(net.features, "state", inputs)
+        methods[("esn float64", density)] = functools.partial(scipy_loop, W64, drive, inputs)
+        methods[("esn numba CSR", density)] = functools.partial(numba_loop, net.W, drive, inputs)
         reference = methods[("esn", density)]()
         for name in ("esn float64", "esn numba CSR"):
             gap = float(np.abs(methods[(name, density)]() - reference).max())
@@ -79,8 +83,8 @@ def run(n_units=10_000, densities=(0.01, 0.001), n_steps=2000, n_states=8, n_sym
     methods[("bank outputs", None)] = lambda: bank.output_features(inputs)
     for call in methods.values():                                          # warm up
         call()
-    wall = {key: [] for key in methods}
-    cpu = {key: [] for key in methods}
+    wall: dict[tuple[str, float | None], list[float]] = {key: [] for key in methods}
+    cpu: dict[tuple[str, float | None], list[float]] = {key: [] for key in methods}
     for _ in range(repeats):
         for key, call in methods.items():
             seconds, cpu_seconds = _seconds(call)

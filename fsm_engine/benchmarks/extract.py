@@ -16,7 +16,10 @@ extraction from recurrent nets (Koul, Fern & Greydanus, ICLR 2019) and L* from a
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -143,12 +146,15 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(results_dir() / "extract"),
                         help="write OUT.md and OUT.json (default results/extract)")
     args = parser.parse_args(argv)
-    settings = dict(QUICK if args.quick else FULL)
+    settings: dict[str, Any] = dict(QUICK if args.quick else FULL)   # run()'s keywords
     for key in settings:
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     grammars = tuple(int(g) for g in args.grammars.split(",")) if args.grammars else GRAMMARS
     result = run(grammars=grammars, progress=(lambda s: None) if args.json else print,
                  **settings)
-    results.write(result, format_table(result), args.out, args.json)
+    table, out = format_table(result), Path(args.out)
+    results.write_json(result, out.with_suffix(".json"))
+    out.with_suffix(".md").write_text(table + "\n")
+    print(json.dumps(result, indent=2) if args.json else "\n" + table)
     return 0

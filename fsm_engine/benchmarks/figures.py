@@ -116,7 +116,7 @@ def scaling_figures(result: dict, folder: Path) -> list[Path]:
             for label, colour, style, points in _scaling_lines(result["summary"], key):
                 exact = [p for p in points if p["solver"] == "ridge"]
                 ys = [(p["success_rate"] if rate else p["mean"]) for p in points]
-                chain = {}
+                chain: dict[int, tuple[float, float]] = {}   # N -> (x, y)
                 for p, y in zip(points, ys, strict=True):   # one value per N: prefer exact
                     chain.setdefault(p["n"], (p[x], y))
                 axis.plot(*zip(*sorted(chain.values()), strict=True), style, color=colour,

@@ -166,20 +166,23 @@ class _TorchWorker:
                                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         except OSError as error:
             raise SystemExit(f"cannot start {torch_python!r} to time PyTorch: {error}") from None
+        # both pipes exist: Popen was given stdin=PIPE and stdout=PIPE
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._stdin, self._stdout = self._process.stdin, self._process.stdout
         self.torch_version = self._request(json.dumps(settings))
 
     def step(self) -> float:
         return float(self._request("step"))
 
     def close(self) -> None:
-        self._process.stdin.close()
+        self._stdin.close()
         self._process.wait()
 
     def _request(self, line: str) -> str:
         try:
-            self._process.stdin.write(line + "\n")
-            self._process.stdin.flush()
-            answer = self._process.stdout.readline()
+            self._stdin.write(line + "\n")
+            self._stdin.flush()
+            answer = self._stdout.readline()
         except BrokenPipeError:
             answer = ""
         if not answer:

@@ -33,10 +33,12 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
 from .. import families, metrics, tasks
+from ..bank import MachineBank
 from ..blas import one_thread
 from ..esn import EchoStateNetwork
 from ..experiments import SUCCESS, markdown, solved
@@ -55,8 +57,25 @@ TASKS = {
 FSM_SIZES = (100, 300, 1000, 3000, 10_000, 20_000)
 ESN_SIZES = (50, 100, 200, 500, 1000, 2000)
 N_STATES = 8
+
+
+class _Dynamics(TypedDict):
+    spectral_radius: float
+    leak: float
+    input_scaling: float
+
+
+class _QuickGrid(TypedDict):
+    tasks: tuple[str, ...]
+    fsm: tuple[int, ...]
+    esn: tuple[int, ...]
+    seeds: tuple[int, ...]
+    cg_seeds: tuple[int, ...]
+    params: dict[str, dict[str, int]]     # key -> task parameters overridden
+
+
 #: the echo state network's dynamics (the compare benchmark's long-memory setting)
-ESN = {"spectral_radius": 1.0, "leak": 1.0, "input_scaling": 0.1}
+ESN: _Dynamics = {"spectral_radius": 1.0, "leak": 1.0, "input_scaling": 0.1}
 L2 = 1e-3
 SEEDS = (0, 1, 2)
 #: the CG points (the expensive ones) run on one seed
@@ -69,9 +88,10 @@ CG_TOLERANCE = 1e-4
 MAX_CG_COST = 1e11
 #: the size solved both ways (exact ridge and CG) on the state features
 OVERLAP = 1000
-QUICK = {"tasks": ("delayed_recall", "five_bit_memory"), "fsm": (30, 100, 300), "esn": (20, 50),
-         "seeds": (0,), "cg_seeds": (0,), "params": {"delayed_recall": {"T": 1500},
-                                                     "five_bit_memory": {"T0": 20}}}
+QUICK: _QuickGrid = {
+    "tasks": ("delayed_recall", "five_bit_memory"), "fsm": (30, 100, 300), "esn": (20, 50),
+    "seeds": (0,), "cg_seeds": (0,), "params": {"delayed_recall": {"T": 1500},
+                                                "five_bit_memory": {"T0": 20}}}
 #: published reference points (TASKS.md) drawn on the figures: key -> [(F, value, label)]
 REFERENCES = {
     "five_bit_memory": [(640, 0.215, "CA reservoirs (Nichele & Molund 2017): 19–24 %, "
@@ -106,23 +126,23 @@ def cg_ridge(X, Y: np.ndarray, l2: float, max_iter: int = CG_ITERATIONS,
     every column's residual fell below ``tol`` times its right-hand side.
     """
     n_rows = X.shape[0]
-    dtype = X.dtype
-    mean = rmatmul(X, np.ones((n_rows, 1), dtype))[:, 0].astype(float) / n_rows    # [F]
+    if not isinstance(X, StateFeatures):             # products in float64 (float32 overflows
+        X = np.asarray(X, dtype=float)               # once the system is ill-conditioned)
+    mean = rmatmul(X, np.ones((n_rows, 1)))[:, 0] / n_rows                         # [F]
     if isinstance(X, StateFeatures):                 # one-hot: squares are the ones
         squares = X.column_sums().astype(float)
     else:
-        squares = np.einsum("tf,tf->f", X, X, dtype=float)
+        squares = np.einsum("tf,tf->f", X, X)
     diagonal = squares - n_rows * mean**2 + l2                                     # [F]
     target_mean = Y.mean(axis=0)
     centred = Y - target_mean                                                      # [T, K]
 
     def normal(V):                                   # (Xcᵀ Xc + l2) V, V [F, K]
-        image = matmul(X, V.astype(dtype)).astype(float) - mean @ V                # [T, K]
+        image = matmul(X, np.ascontiguousarray(V)) - mean @ V                     # [T, K]
         image -= image.mean(axis=0)
-        return rmatmul(X, image.astype(dtype)).astype(float) - np.outer(
-            mean, image.sum(axis=0)) + l2 * V
+        return rmatmul(X, image) - np.outer(mean, image.sum(axis=0)) + l2 * V
 
-    rhs = rmatmul(X, centred.astype(dtype)).astype(float) - np.outer(mean, centred.sum(axis=0))
+    rhs = rmatmul(X, np.ascontiguousarray(centred)) - np.outer(mean, centred.sum(axis=0))
     scale = np.linalg.norm(rhs, axis=0)
     scale[scale == 0] = 1.0
     weights = np.zeros_like(rhs)
@@ -135,6 +155,8 @@ def cg_ridge(X, Y: np.ndarray, l2: float, max_iter: int = CG_ITERATIONS,
         iterations += 1
         image = normal(direction)
         alpha = rz / np.maximum(np.sum(direction * image, axis=0), 1e-300)
+        if not np.all(np.isfinite(alpha)):
+            break                                    # lost to round-off: keep the last weights
         weights += alpha * direction
         residual -= alpha * image
         if np.all(np.linalg.norm(residual, axis=0) <= tol * scale):
@@ -159,6 +181,7 @@ def point(key: str, model: str, n: int, features: str, seed: int, solver: str,
     name, task_params = TASKS[key]
     task = tasks.make(name, seed=seed, **{**task_params, **(params or {})})
     started, wall_started = time.process_time(), time.perf_counter()
+    source: MachineBank | EchoStateNetwork
     with one_thread():
         if model == "fsm":
             source = families.make_bank("random", n, task.alphabet, seed=seed,
@@ -217,7 +240,7 @@ def grid(quick: bool = False, skipped: list | None = None) -> list[tuple]:
                                     ("esn", esn_sizes, ("state",))):
             for features in kinds:
                 for n in sizes:
-                    width = n * N_STATES if features == "state" else n
+                    width = n * N_STATES if model == "fsm" and features == "state" else n
                     for solver in solvers_for(width, train_steps, n, model, features):
                         cost = 2.0 * train_steps * n * sample.n_outputs * CG_ITERATIONS
                         if solver == "cg" and cost > MAX_CG_COST:
@@ -234,7 +257,7 @@ def grid(quick: bool = False, skipped: list | None = None) -> list[tuple]:
     return points
 
 
-_WARM = []
+_WARM: list[bool] = []     # [True] once this process has compiled the kernels
 
 
 def _perform(spec: tuple) -> dict:

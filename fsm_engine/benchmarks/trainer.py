@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from .. import models, tasks
 from ..blas import one_thread
 from ..training import SNAPSHOT_BUDGET, Trainer
 
-CASES = {
+#: case: (task, task parameters, model, model parameters)
+CASES: dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]] = {
     "fsm adam, state features": ("delayed_recall", dict(k=3, m=8, T=20_000),
                                  "fsm", dict(n_machines=2000, solver="adam", batch_size=64)),
     "esn adam": ("delayed_recall", dict(k=3, m=8, T=20_000),
