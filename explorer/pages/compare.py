@@ -4,10 +4,11 @@ A thin controller: settings (explorer/settings.py: the task, and per task every
 registry model's parameters, defaulting to the committed validated choices) ->
 this session's comparison (explorer/compare_model.py, training through the Train
 page's live runs) -> figures (explorer/compare_figures.py).  Start / Pause / Reset
-sit outside the ticking fragment; each tick shares its training time equally
-between the models and redraws the curves, the table, the LSTM's gates beside the
-FSM network's states and, on the memory-capacity task, r² against delay.  Below:
-the machine a trained model computes (opens on the Machine page) and a sweep file.
+sit outside the ticking fragments: the fast one trains (each tick shares its time
+equally between the models) and redraws the curves and the table; a slower one
+redraws the LSTM's gates beside the FSM network's states and, on the
+memory-capacity task, r² against delay.  Below: the machine a trained model
+computes (opens on the Machine page) and a sweep file.
 """
 import html
 
@@ -96,8 +97,9 @@ def controls(comparison) -> None:
                      help="Every model afresh (the same seed gives the same start).")
 
 
-def live_view() -> None:
-    """One tick of training and every live chart (a fragment while training)."""
+def curves_view() -> None:
+    """One tick of training, the three curve charts and the table (a fragment while
+    training)."""
     comparison = model.get()
     if comparison is None or not comparison.runs:
         return
@@ -118,6 +120,16 @@ def live_view() -> None:
                 greater_is_better=model.greater_is_better(task),
                 seen_unit=model.seen_unit(comparison), where=where), key)
     st.markdown(results_table(model.table_rows(comparison)), unsafe_allow_html=True)
+
+
+def inside_view() -> None:
+    """What the models hold on one held-out episode — the LSTM's gates beside the FSM
+    network's states — and, on the memory-capacity task, r² against delay: the charts that
+    cost the browser most, redrawn in their own slower fragment while training."""
+    comparison = model.get()
+    if comparison is None or not comparison.runs:
+        return
+    task = comparison.task
     window = model.episode(task)
     lstm, fsm = comparison.run_of("lstm"), comparison.run_of("fsm")
     left, right = st.columns(2, gap="medium")
@@ -136,6 +148,7 @@ def live_view() -> None:
                                             n_machines=fsm.learner.source.n_machines,
                                             where=window.description), "w_cmp_states")
     if task.metric == "memory_capacity":
+        committed = settings.COMMITTED if settings.value("cmp_committed") else None
         live.chart(figures.memory_capacity_figure(
             model.memory_curves(comparison),
             model.committed_memory_curves(committed) if committed else ()), "w_cmp_memory")
@@ -267,7 +280,8 @@ with view_column:
         {"error": st.error, "warning": st.warning, "success": st.success,
          "info": st.info}[kind](text)
     committed_panel(comparison)
-    live.ticking(live_view, comparison.running)
+    live.ticking(curves_view, comparison.running)
+    live.ticking(inside_view, comparison.running, every=live.SLOW_EVERY)
     st.caption("Seconds are each model's own building and training time (the evaluations that "
                "draw these charts not counted). Gates (the LSTM's first layer): i, f and o run "
                "from shut (white, 0) to open (blue, 1), the cell input g from -1 (orange) to 1. "
