@@ -48,7 +48,7 @@ from . import results
 
 #: key -> (task name, parameters): training parts of a few thousand steps
 TASKS = {
-    "memory_capacity": ("memory_capacity", {"K": 60, "m": 2, "T": 5000}),
+    "memory_capacity": ("memory_capacity", {"K": 150, "m": 2, "T": 8000}),
     "delayed_recall": ("delayed_recall", {"k": 5, "m": 4, "T": 5000}),
     "temporal_parity": ("temporal_parity", {"n": 5, "tau": 2, "T": 5000}),
     "five_bit_memory": ("five_bit_memory", {"T0": 200}),
@@ -83,7 +83,7 @@ CG_SEEDS = (0,)
 CG_ITERATIONS = 100
 CG_TOLERANCE = 1e-4
 #: the most feature-products (2 · training steps · N · target columns · CG_ITERATIONS) a CG
-#: point may cost: larger ones (memory capacity's 60 columns at 3 000+ units, twenty-bit
+#: point may cost: larger ones (memory capacity's 150 columns at 1 000+ units, twenty-bit
 #: memory's 14 000 steps x 6 classes at 10 000+ units) are skipped and listed in the results
 MAX_CG_COST = 1e11
 #: the size solved both ways (exact ridge and CG) on the state features
