@@ -11,7 +11,8 @@ which ``bench compare`` trains) runs the same two networks:
 
 plus, on five-bit memory, the no-recurrence ablation TASKS.md asks for.  Each row is
 the mean ± sd over seeds of the task's primary metric on held-out data, the seeds that
-solved it and the median seconds (bank + features + training).  ``python
+solved it and the median seconds (bank + features + training, processor seconds of one
+core).  ``python
 bench/tasks.py`` (same as ``fsm-explorer bench tasks``) writes ``results/tasks.md`` and
 ``results/tasks.json``; ``--quick`` runs two small tasks.
 """
@@ -57,6 +58,7 @@ def configs(quick: bool = False):
                 model = {**model, **QUICK_SIZE}
                 label = label.replace("N=500", f"N={QUICK_SIZE['n_machines']}")
             yield key, label, {"seeds": list(SEEDS[:2] if quick else SEEDS), **budget,
+                               "clock": "cpu",
                                "task": {"task": name, **params}, "models": {"fsm": model}}
 
 
