@@ -279,6 +279,16 @@ def test_extract_the_lstm_machine_and_open_it_on_the_machine_page():
     assert "extracted from the Compare page's LSTM" in at.session_state["machine_source"]
 
 
+def test_the_lstar_method_learns_the_lstm_machine_through_aalpy():
+    at = open_page(TOMITA)
+    at.radio(key="w_cmp_extract_method").set_value("lstar").run()
+    at.button(key="btn_cmp_extract_lstm").click().run()
+    assert not at.exception, at.exception
+    kept = at.session_state[compare_model.EXTRACTIONS]["lstm"]["result"]
+    assert kept.method == "lstar" and kept.details["membership_queries"] > 0
+    assert any(f"**{kept.states} states**" in m for m in texts(at.markdown))
+
+
 def test_the_automaton_an_fsm_network_computes():
     at = open_page(TOMITA)
     at.button(key="btn_cmp_extract_fsm").click().run()
@@ -396,6 +406,23 @@ def test_a_model_whose_one_update_is_very_long_owes_at_most_the_debt_cap():
         comparison_.tick(0.1)
         ticks += 1
     assert abs(ticks - compare_model.MAX_DEBT / 0.05) <= 1     # 0.05 s a tick paid back
+
+
+def test_seen_and_seconds_follow_the_curve_when_points_are_dropped():
+    task = tasks.make(TASK, T=400)
+    learner = models.build("esn", task, 0, n_units=10, solver="adam")
+    run = compare_model.ModelRun("esn", (), learner, build_seconds=0.5)
+    for _ in range(4):
+        run.advance(0.001)
+    curves = run.live.curves
+    assert len(run.seen) == len(run.seconds) == len(curves["updates"]) == 5
+    assert run.seconds[0] == 0.5 and run.seen == sorted(run.seen)
+    for values in curves.values():           # weights restored to an earlier update ...
+        del values[3:]
+    curves["updates"].append(2.5)            # ... and evaluated again
+    curves["metric"].append(0.0)
+    run.sync()
+    assert len(run.seen) == len(run.seconds) == 4
 
 
 def test_an_episodic_task_shows_its_first_held_out_episode_from_its_start():
