@@ -385,6 +385,9 @@ def committed_note(committed: Committed, config: TaskConfig) -> str:
     labels = sorted({models.get(run["model"]).label for run in runs})
     text = (f"Committed: {len(runs)} runs ({', '.join(labels)}; seeds {', '.join(seeds)}), "
             f"produced by `{committed.command}`.")
+    if committed.clock == "cpu":
+        text += (" Their seconds are processor seconds of one core (the live ones are "
+                 "wall-clock seconds of this server).")
     params = runs[0].get("task_params")
     if isinstance(params, dict):
         differ = {k: v for k, v in params.items()

@@ -1,11 +1,15 @@
 """The committed comparison results (``results/compare.json``), read defensively.
 
 The Compare page uses the committed file twice: its validated hyper-parameters
-(``"chosen": {task: {model: {param: value}}}``) are the page's defaults, so a class
+(``"chosen": {key: {role: {param: value}}}``) are the page's defaults, so a class
 sees each model at its best, and its learning curves (``runs[i]["curve"]`` =
-``{"seconds", "seen", "updates", "metric"}`` with the run's ``task``, ``model`` and
-``seed``) are drawn next to the live run.  The file is written by a benchmark and
-may be missing, older (no curves, no choices) or damaged: :func:`read` never
+``{"seconds", "seen", "updates", "metric"}`` with the run's ``task``, ``model``,
+``seed`` and, from ``fsm-explorer bench compare``, its ``key`` and ``role``) are
+drawn next to the live run.  A key names one entry of the benchmark's suite (usually
+the task's name; ``tasks[key]["task"]`` says which task); the page keeps, per task,
+the key that stands for it and the roles named like a registry model (``fsm``,
+``esn``, ``lstm``: not the designed FSM family nor the no-recurrence ablation).  The
+file may be missing, older (no curves, no choices) or damaged: :func:`read` never
 raises, it returns what is usable and a note saying what is not.
 
 Plain Python (no Streamlit), so :mod:`explorer.settings` can read the choices at
@@ -46,12 +50,15 @@ class Committed:
         ``scores`` (the final evaluation's figures, e.g. ``r2_delay_k``).
     command : the command that produced the file.
     notes : sentences saying what could not be used and why.
+    clock : what the curves' seconds count: ``"cpu"`` (processor seconds of the run's
+        thread) or ``"wall"`` (wall-clock seconds; also when the file does not say).
     """
 
     chosen: dict = field(default_factory=dict)
     runs: tuple = ()
     command: str = DEFAULT_COMMAND
     notes: tuple = ()
+    clock: str = "wall"
 
     def runs_of(self, task: str) -> list[dict]:
         """The usable runs on ``task``, in file order."""
@@ -88,26 +95,55 @@ def parse(data, name: str = "compare.json") -> Committed:
     meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
     command = next((value for value in (data.get("command"), meta.get("command"))
                     if isinstance(value, str) and value.strip()), DEFAULT_COMMAND)
-    chosen = _chosen(data.get("chosen"))
+    primary = _primary_keys(data)
+    chosen = _chosen(data.get("chosen"), primary)
     if not chosen:
         notes.append(f"{name} holds no validated settings (\"chosen\"); the page's defaults are "
                      "the models' own.")
     raw_runs = data.get("runs") if isinstance(data.get("runs"), list) else []
-    runs = tuple(run for run in (_run(raw) for raw in raw_runs) if run is not None)
+    runs = tuple(run for run in (_run(raw, primary) for raw in raw_runs) if run is not None)
     if not runs:
         notes.append(f"{name} holds no learning curves the page can draw (an older file has "
                      f"none); regenerate it with `{command}`.")
-    return Committed(chosen=chosen, runs=runs, command=command, notes=tuple(notes))
+    clock = meta.get("clock") if isinstance(meta.get("clock"), str) else "wall"
+    return Committed(chosen=chosen, runs=runs, command=command, notes=tuple(notes),
+                     clock=clock)
 
 
-def _chosen(raw) -> dict:
-    """``{task: {model: {param: value}}}`` of registry models and their parameters only."""
+def _primary_keys(data: dict) -> dict:
+    """``{result key: its task, or None}``: the task of the one key that stands for it.
+
+    The benchmark names its suite's entries by a key, usually the task's name, sometimes
+    another (``five_bit_memory_held_out``, ``narma10`` for the series task); ``tasks``
+    (or each run) says which task a key is.  A task with several keys is stood for by the
+    key equal to its name, else by the first; the others map to None."""
+    key_task: dict = {}
+    info = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    for key, entry in info.items():
+        if isinstance(entry, dict) and isinstance(entry.get("task"), str):
+            key_task[key] = entry["task"]
+    for run in data.get("runs") if isinstance(data.get("runs"), list) else []:
+        if isinstance(run, dict) and isinstance(run.get("key"), str) \
+                and isinstance(run.get("task"), str):
+            key_task.setdefault(run["key"], run["task"])
+    keys_of: dict = {}
+    for key, task in key_task.items():
+        keys_of.setdefault(task, []).append(key)
+    standing = {task: task if task in keys else keys[0] for task, keys in keys_of.items()}
+    return {key: task if standing[task] == key else None for key, task in key_task.items()}
+
+
+def _chosen(raw, primary: dict) -> dict:
+    """``{task: {model: {param: value}}}`` of registry models and their parameters only
+    (the roles of the benchmark named like a registry model: the designed FSM family and
+    the no-recurrence ablation are other roles and left out)."""
     if not isinstance(raw, dict):
         return {}
     chosen: dict = {}
-    for task, per_model in raw.items():
-        if not isinstance(task, str) or not isinstance(per_model, dict):
-            continue
+    for key, per_model in raw.items():
+        task = primary.get(key, key) if isinstance(key, str) else None
+        if task is None or not isinstance(per_model, dict):
+            continue                        # not a name, or a task another key stands for
         for model, values in per_model.items():
             if model not in models.names() or not isinstance(values, dict):
                 continue
@@ -118,12 +154,18 @@ def _chosen(raw) -> dict:
     return chosen
 
 
-def _run(raw) -> dict | None:
-    """A committed run with a drawable curve, or None."""
+def _run(raw, primary: dict) -> dict | None:
+    """A committed run with a drawable curve of a registry model in its own role on the
+    key that stands for its task, or None."""
     if not isinstance(raw, dict):
         return None
     task, model, curve = raw.get("task"), raw.get("model"), raw.get("curve")
     if not isinstance(task, str) or model not in models.names() or not isinstance(curve, dict):
+        return None
+    if raw.get("role", model) != model:                   # a designed family, an ablation
+        return None
+    key = raw.get("key")
+    if isinstance(key, str) and primary.get(key, task) != task:    # another key's run
         return None
     try:
         columns = {key: [float(v) for v in curve[key]] for key in CURVE_KEYS}

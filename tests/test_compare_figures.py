@@ -158,32 +158,62 @@ def test_memory_capacity_figure_names_each_model_with_its_capacity():
 
 
 # ---------------------------------------------------------------------- committed results
+CURVE = {"seconds": [0.1, 1.0, 2.0], "seen": [0, 32, 64], "updates": [0, 1, 2],
+         "metric": [0.25, 0.5, 0.75]}
+
+
 def committed_file(**extra) -> dict:
-    curve_ = {"seconds": [0.1, 1.0, 2.0], "seen": [0, 32, 64], "updates": [0, 1, 2],
-              "metric": [0.25, 0.5, 0.75]}
-    return {"chosen": {"delayed_recall": {"lstm": {"n_hidden": 32, "lr": 0.005},
+    """A results file shaped as ``fsm-explorer bench compare`` writes it: entries by key
+    (two keys for five-bit memory), choices and runs by role."""
+    def run(key, task, role, seed=0, **more):
+        return {"key": key, "task": task, "role": role, "model": role.split("_")[0],
+                "seed": seed, "curve": CURVE, **more}
+    return {"tasks": {"delayed_recall": {"task": "delayed_recall"},
+                      "five_bit_memory": {"task": "five_bit_memory"},
+                      "five_bit_memory_held_out": {"task": "five_bit_memory"},
+                      "narma10": {"task": "series"}},
+            "chosen": {"delayed_recall": {"lstm": {"n_hidden": 32, "lr": 0.005},
+                                          "fsm_designed": {"family": "delay_line"},
                                           "gru": {"n_hidden": 3},
-                                          "fsm": {"unknown": 1}}},
-            "runs": [{"task": "delayed_recall", "model": "lstm", "seed": 0, "curve": curve_,
-                      "task_params": {"k": 3}, "scores": {"r2_delay_1": 0.5, "x": "no"}},
-                     {"task": "delayed_recall", "model": "lstm", "seed": 1,
-                      "curve": {**curve_, "metric": [0.1]}},                  # ragged
-                     {"task": "delayed_recall", "model": "FSM random N=500", "curve": curve_},
+                                          "fsm": {"unknown": 1}},
+                       "five_bit_memory": {"esn": {"n_units": 100}},
+                       "five_bit_memory_held_out": {"esn": {"n_units": 7}},
+                       "narma10": {"lstm": {"n_hidden": 16}}},
+            "runs": [run("delayed_recall", "delayed_recall", "lstm", task_params={"k": 3},
+                         scores={"r2_delay_1": 0.5, "x": "no"}),
+                     run("delayed_recall", "delayed_recall", "fsm_designed"),    # other role
+                     run("five_bit_memory_held_out", "five_bit_memory", "esn"),  # other key
+                     run("five_bit_memory", "five_bit_memory", "esn", seed=1),
+                     {**run("delayed_recall", "delayed_recall", "lstm", seed=1),
+                      "curve": {**CURVE, "metric": [0.1]}},                      # ragged
+                     {"task": "delayed_recall", "model": "FSM random N=500", "curve": CURVE},
                      "not a run"],
-            "meta": {"command": "fsm-explorer bench compare --seeds 3"}, **extra}
+            "meta": {"command": "fsm-explorer bench compare --seeds 3", "clock": "cpu"},
+            **extra}
 
 
 def test_committed_results_keep_choices_and_curves_of_registry_models_only():
     committed = compare_results.parse(committed_file())
-    assert committed.chosen == {"delayed_recall": {"lstm": {"n_hidden": 32, "lr": 0.005}}}
+    assert committed.chosen == {"delayed_recall": {"lstm": {"n_hidden": 32, "lr": 0.005}},
+                                "five_bit_memory": {"esn": {"n_units": 100}},
+                                "series": {"lstm": {"n_hidden": 16}}}
     assert committed.chosen_for("delayed_recall", "lstm") == {"n_hidden": 32, "lr": 0.005}
     assert committed.chosen_for("adding", "lstm") == {}
-    assert len(committed.runs) == 1
+    assert [(r["task"], r["model"], r["seed"]) for r in committed.runs] == [
+        ("delayed_recall", "lstm", 0), ("five_bit_memory", "esn", 1)]
     run = committed.runs[0]
     assert run["curve"]["metric"] == [0.25, 0.5, 0.75] and run["scores"] == {"r2_delay_1": 0.5}
     assert committed.runs_of("delayed_recall") == [run] and committed.runs_of("adding") == []
     assert committed.command == "fsm-explorer bench compare --seeds 3"
-    assert committed.notes == ()
+    assert committed.clock == "cpu" and committed.notes == ()
+
+
+def test_a_file_keyed_by_task_and_model_alone_is_read_too():
+    committed = compare_results.parse({"chosen": {"adding": {"lstm": {"n_hidden": 8}}},
+                                       "runs": [{"task": "adding", "model": "esn",
+                                                 "curve": CURVE}]})
+    assert committed.chosen == {"adding": {"lstm": {"n_hidden": 8}}}
+    assert len(committed.runs_of("adding")) == 1 and committed.clock == "wall"
 
 
 @pytest.mark.parametrize("content,says", [
