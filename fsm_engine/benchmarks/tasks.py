@@ -75,10 +75,14 @@ def run(*, quick: bool = False, only=None, workers: int = 2, out: Path | None = 
             all_runs.append(run_)
             where[run_.id] = (key, label)
     load_start = results.load_average()
+
+    def report(done: int, total: int, row: dict | None) -> None:
+        if row:
+            progress(f"[{done}/{total}] {row['task']} {where[row['run_id']][1]} seed "
+                     f"{row['seed']}: {row['metric']}")
+
     rows = sweep.execute(all_runs, workers=workers, out=out.with_suffix(".csv"), resume=resume,
-                         progress=lambda done, total, row: row and progress(
-                             f"[{done}/{total}] {row['task']} {where[row['run_id']][1]} seed "
-                             f"{row['seed']}: {row['metric']}"))
+                         progress=report)
     records = [results.record(r, key=where[r["run_id"]][0], network=where[r["run_id"]][1])
                for r in rows]
     summary = []
