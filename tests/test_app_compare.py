@@ -172,6 +172,21 @@ def test_defaults_are_the_committed_validated_choices_else_the_registry_defaults
     assert settings._compare_model_setting("adding", "lstm", param("n_hidden")).default == 64
 
 
+@pytest.mark.parametrize("task", tasks.NAMES)
+def test_every_task_opens_and_trains_a_tick_with_its_defaults(task):
+    """Every task's defaults build all three models and draw every chart (the readouts on
+    Adam here: a ridge solve on the largest defaults takes seconds, one update)."""
+    at = open_page({"cmp_task": task, f"cmp_{task}.fsm.solver": "adam",
+                    f"cmp_{task}.esn.solver": "adam"})
+    assert set(comparison(at).runs) == set(models.names()) and not comparison(at).problems
+    at.button(key="btn_cmp_start").click().run()
+    assert not at.exception, at.exception
+    assert sum(updates(at).values()) > 0
+    titles = list(charts(at))
+    assert "LSTM gate activations on one held-out episode" in titles
+    assert "FSM network: one-hot states on the same episode" in titles
+
+
 # ---------------------------------------------------------------------- bad input
 def test_an_over_cap_network_is_refused_naming_the_cap_and_the_previous_one_stays():
     query = {**SMALL, "cmp_delayed_recall.T": "20000"}
