@@ -201,6 +201,16 @@ def test_an_over_cap_network_is_refused_naming_the_cap_and_the_previous_one_stay
     assert comparison(at).runs["fsm"] is before and before.learner.source.n_machines == 40
 
 
+def test_a_mistyped_family_mix_is_explained_and_the_network_kept():
+    at = open_page()
+    before = comparison(at).runs["fsm"]
+    at.text_input(key="cmp_delayed_recall.fsm.family").set_value("randm").run()
+    assert not at.exception, at.exception
+    message = " ".join(texts(at.error))
+    assert "FSM network settings were not built" in message and "randm" in message
+    assert comparison(at).runs["fsm"] is before
+
+
 def test_a_link_over_the_hidden_units_cap_says_so_and_uses_the_default():
     at = open_page({**SMALL, "cmp_delayed_recall.lstm.n_hidden": "5000"})
     warnings = " ".join(texts(at.warning))
