@@ -20,6 +20,7 @@ class Limits:
     max_diagram_states: int = 40        # states in one drawn / edited machine
     max_tape: int = 2_000               # symbols on the Machine page's input tape
     max_upload_bytes: int = 1_000_000   # machine JSON / JFLAP uploads
+    max_link_chars: int = 2_000         # a machine carried in a link (larger: settings only)
     max_text_bytes: int = 2_000_000     # text corpora uploads
     max_bytes: int = 800_000_000        # any single engine array (traces, features)
     raster_machines: int = 200          # machines drawn in a raster (a sample when N is larger)

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from fsm_engine import analysis, tasks
+from fsm_engine import Machine, analysis, tasks
 from fsm_engine.analysis import Rank, step_position, thin
 from fsm_engine.bank import MachineBank
 from fsm_engine.errors import CapacityError, FSMError
-from fsm_engine.families import family_labels, make_bank
+from fsm_engine.families import VISIBLE_SYMBOLS, family_labels, make_bank, name_states
 
 from . import limits as _limits
 
@@ -155,8 +155,8 @@ def task_stream(name: str, n_steps: int, seed: int, max_symbols: int) -> Stream:
              if task.T < n_steps else "")
     episodes = int(task.resets[:used].sum())
     return Stream(task.alphabet, task.inputs[:used], task.resets[:used],
-                  f"the inputs of the task '{name}' ({used:,} steps, {episodes:,} "
-                  f"episode{'s' if episodes != 1 else ''}){short}")
+                  f"the inputs of the task {name.replace('_', ' ')} ({used:,} steps, "
+                  f"{episodes:,} episode{'s' if episodes != 1 else ''}){short}")
 
 
 def make_stream(spec: NetworkSpec, limits=None) -> Stream:
@@ -184,7 +184,7 @@ def check_request(spec: NetworkSpec, stream: Stream, limits=None) -> None:
     limits = limits or _limits.LIMITS
     check_sizes(spec, limits)
     over = _first_over([
-        (len(stream.alphabet), limits.max_symbols, "input symbols", "MAX_SYMBOLS")])
+        (len(stream.alphabet), limits.max_symbols, "input symbols")])
     if over:
         raise CapacityError(over)
     if not spec.mix_dict:
@@ -195,7 +195,7 @@ def check_request(spec: NetworkSpec, stream: Stream, limits=None) -> None:
             raise CapacityError(
                 f"{family.replace('_', ' ')} machines would have {n_states:,} states with these "
                 f"settings ({len(stream.alphabet)} input symbols), over the cap of "
-                f"{limits.max_states} states per machine (FSM_EXPLORER_MAX_STATES)")
+                f"{limits.max_states} states per machine")
 
 
 def check_sizes(spec: NetworkSpec, limits=None) -> None:
@@ -207,21 +207,19 @@ def check_sizes(spec: NetworkSpec, limits=None) -> None:
     longest text being ``max_steps`` characters, as the text box allows.
     """
     limits = limits or _limits.LIMITS
-    requests = [(spec.n_machines, limits.max_machines, "machines", "MAX_MACHINES"),
-                (spec.n_steps, limits.max_steps, "input steps", "MAX_STEPS")]
+    requests = [(spec.n_machines, limits.max_machines, "machines"),
+                (spec.n_steps, limits.max_steps, "input steps")]
     if spec.source not in tasks.NAMES:
-        requests.append((len(spec.text), limits.max_steps, "characters of typed text",
-                         "MAX_STEPS"))
+        requests.append((len(spec.text), limits.max_steps, "characters of typed text"))
     over = _first_over(requests)
     if over:
         raise CapacityError(over)
 
 
 def _first_over(requests) -> str | None:
-    for value, cap, what, env in requests:
+    for value, cap, what in requests:
         if value > cap:
-            return (f"{value:,} {what} is over the cap of {cap:,} {what} "
-                    f"(FSM_EXPLORER_{env})")
+            return f"{value:,} {what} is over the cap of {cap:,} {what}"
     return None
 
 
@@ -319,3 +317,65 @@ def position(states: np.ndarray, stream: Stream, start: int, t: int):
     """
     state, before = step_position(states, start, t, stream.resets)
     return state, None if before is None else (before, stream.alphabet[int(stream.inputs[t - 1])])
+
+
+def drill_machine(network: Network, index: int) -> Machine:
+    """Machine ``index`` of the network, its states named by what they remember where its
+    family says (a delay line's states are the symbols it holds, not q0, q1, ...)."""
+    return name_states(network.bank.machine(index), str(network.families[index]))
+
+
+@dataclass(frozen=True)
+class MachinePageView:
+    """What the Machine page needs to continue one network machine at a time ``t``."""
+
+    machine: Machine     # its alphabet typeable, its start the state the tape starts in
+    tape: str            # the network's inputs from ``start`` on, as the Machine page's input
+    position: int        # symbols of ``tape`` read at time t
+    start: int           # the network input the tape starts at
+    source: str          # where the machine came from, for the Machine page's caption
+
+
+def machine_page_view(network: Network, index: int, t: int, max_tape: int | None = None
+                      ) -> MachinePageView:
+    """Machine ``index`` and the network's input around time ``t``, as the Machine page's
+    machine, typed input and step, so it continues exactly where the network is.
+
+    The tape is the episode being read at ``t`` (the Machine page knows no resets),
+    at most ``max_tape`` symbols with ``t`` inside; when it starts after the episode's
+    first input, the machine starts in the state it was in there.  Whitespace symbols
+    are renamed to visible marks (the Machine page's input is typed).
+
+    Raises
+    ------
+    FSMError when the alphabet cannot be typed (never for the page's tasks and texts).
+    """
+    max_tape = max_tape or _limits.LIMITS.max_tape
+    stream, n_steps = network.stream, network.n_steps
+    machine, family = drill_machine(network, index), str(network.families[index])
+    episode = np.flatnonzero(stream.resets[:max(t, 1)])                      # resets up to t-1
+    first = int(episode[-1]) if episode.size else 0
+    lo = max(first, t - max_tape // 2)
+    later = np.flatnonzero(stream.resets[lo + 1:])
+    hi = min(n_steps, lo + max_tape, lo + 1 + int(later[0]) if later.size else n_steps)
+    start = machine.start
+    if lo > first:
+        start = int(machine_states(network, index)[lo - 1])
+    alphabet = _typeable(machine.alphabet)
+    typed = Machine(alphabet, machine.transitions, machine.outputs, start, machine.states)
+    codes = stream.inputs[lo:hi]                                                # [hi - lo]
+    joiner = "" if all(len(a) == 1 for a in alphabet) else " "
+    tape = joiner.join(alphabet[int(x)] for x in codes)
+    if not np.array_equal(typed.encode(tape), codes):
+        raise FSMError("this machine's symbols cannot be typed as the Machine page's input")
+    source = f"network machine {index} ({family.replace('_', ' ')})"
+    if lo > 0:
+        source += f", from input {lo:,} on"
+    return MachinePageView(typed, tape, t - lo, lo, source)
+
+
+def _typeable(alphabet: tuple) -> tuple:
+    """``alphabet`` with whitespace symbols shown as visible marks (when that keeps them
+    distinct); typed input cannot hold a space or a newline as a symbol."""
+    shown = tuple(VISIBLE_SYMBOLS.get(a, a) for a in alphabet)
+    return shown if len(set(shown)) == len(shown) else alphabet

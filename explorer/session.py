@@ -9,8 +9,10 @@ machine on the Machine page::
     st.switch_page("explorer/pages/machine.py")
 
 Beside it live the Machine page's tape position (symbols read so far) and its
-playing flag.  Only immutable shared data (the preset machines) goes through
-``st.cache_resource``; everything per user lives in ``st.session_state``.
+playing flag.  A machine no setting describes (edited, imported, opened from the
+Network page) travels in links as :data:`MACHINE_PARAM` (:func:`machine_link`),
+the tape position as :data:`STEP_PARAM`.  Only immutable shared data (the preset
+machines) goes through ``st.cache_resource``; everything per user lives in ``st.session_state``.
 
 The functions below that take plain values and return plain values
 (:func:`parse_alphabet`, :func:`generate_machine`, :func:`read_tape`,
@@ -21,6 +23,10 @@ as it was.
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,9 +34,10 @@ import pandas as pd
 import streamlit as st
 
 from fsm_engine import Machine, presets
-from fsm_engine.errors import FSMError
+from fsm_engine.errors import CapacityError, FSMError, MachineFormatError
 from fsm_engine.families import FAMILIES, make_machine
 from fsm_engine.io import AmbiguousLabelError, load_machine
+from fsm_engine.machine import HORIZON_MAX_SETS
 
 from .limits import LIMITS
 
@@ -42,9 +49,17 @@ PLAYING = "playing"
 #: bumped by every set_machine, so editors keyed on it start fresh from the new machine
 MACHINE_VERSION = "machine_version"
 
+#: URL parameters of the Machine page that no widget owns: a machine no setting describes,
+#: compactly encoded (:func:`machine_link`), and the tape position
+MACHINE_PARAM = "m_machine"
+STEP_PARAM = "m_step"
+#: most bytes a link's machine may unpack to (a compressed link cannot hide a huge machine)
+LINK_JSON_BYTES = 200_000
+
 #: decimals kept in a generated machine's outputs
 OUTPUT_DECIMALS = 3
-#: table columns that are not input symbols (symbol columns are "x0", "x1", ...)
+#: table columns that are not input symbols (symbol columns are "x0", "x1", ...; the page
+#: shows them as "on a", "on b", ...)
 STATE_COLUMN = "state"
 OUTPUT_COLUMN = "output"
 
@@ -120,9 +135,126 @@ def set_playing(playing: bool) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs={Machine: Machine.to_json})
 def analysis(machine: Machine) -> dict:
-    """``machine.analysis()``, computed once per distinct machine (the memory-horizon
-    search can take a moment on a 20-state machine)."""
-    return machine.analysis()
+    """``machine.analysis()`` plus what it remembers, computed once per distinct machine
+    (the searches can take a moment on a 20-state machine).
+
+    Adds ``reset_word`` (a shortest input that puts the machine in one known state,
+    a list of symbols, or None), ``reset_state`` (the state it leads to), and
+    ``memory_window`` / ``memory_window_note`` from :func:`memory_window`.
+    """
+    result = machine.analysis()
+    word = None if result["memory_horizon"] is None else machine.synchronizing_word()
+    result["reset_word"], result["reset_state"] = word, None
+    if word is not None:
+        first = machine.reachable_states()[0]
+        result["reset_state"] = machine.states[int(machine.run(word, first)[-1]) if word
+                                               else first]
+    try:
+        result["memory_window"], result["memory_window_note"] = memory_window(machine), ""
+    except CapacityError as err:
+        result["memory_window"], result["memory_window_note"] = None, str(err)
+    return result
+
+
+def memory_window(machine: Machine, max_sets: int = HORIZON_MAX_SETS) -> int | None:
+    """The fewest last symbols that always decide the machine's state, whatever it read
+    before: it remembers at most that many symbols.  None when no number does (some input
+    keeps information for ever: a count, a parity, a latch).
+
+    Follows the set of states the machine can be in, starting from all its reachable
+    states, through every input: the window is one more than the longest input that
+    leaves more than one state possible.  An input that leads from such a set back to
+    itself can be repeated for ever, so then there is no window.
+
+    Raises
+    ------
+    CapacityError
+        When more than ``max_sets`` different sets of states would have to be looked at.
+    """
+    table = machine.transitions                                                  # [S, X]
+    start = frozenset(machine.reachable_states())
+    if len(start) == 1:
+        return 0
+    successors: dict[frozenset, list[frozenset]] = {}       # undecided set -> undecided images
+    waiting = [start]
+    while waiting:
+        states = waiting.pop()
+        if states in successors:
+            continue
+        rows = np.fromiter(states, dtype=np.int64)
+        images = {frozenset(table[rows, x].tolist()) for x in range(machine.n_symbols)}
+        successors[states] = [image for image in images if len(image) > 1]
+        if len(successors) > max_sets:
+            raise CapacityError(
+                f"the memory window search stopped after {max_sets:,} sets of states; "
+                "this machine is too large to analyse here")
+        waiting += [image for image in successors[states] if image not in successors]
+    incoming = dict.fromkeys(successors, 0)
+    for images in successors.values():
+        for image in images:
+            incoming[image] += 1
+    ready = [states for states, count in incoming.items() if count == 0]
+    longest = dict.fromkeys(successors, 0)         # longest input from start to each set
+    ordered = 0
+    while ready:
+        states = ready.pop()
+        ordered += 1
+        for image in successors[states]:
+            longest[image] = max(longest[image], longest[states] + 1)
+            incoming[image] -= 1
+            if incoming[image] == 0:
+                ready.append(image)
+    if ordered < len(successors):                  # a cycle: some input never decides
+        return None
+    return max(longest.values()) + 1
+
+
+# ---------------------------------------------------------------------- links
+def machine_link(machine: Machine, source: str) -> str | None:
+    """``machine`` and its source label as one URL-safe word: compact JSON (alphabet,
+    states, transition targets by index, outputs, start), zlib-compressed, base64url.
+
+    Returns None when the word would be longer than ``LIMITS.max_link_chars`` (then a
+    link holds the settings only).  :func:`machine_from_link` reads it back exactly.
+    """
+    record = {"a": list(machine.alphabet), "s": list(machine.states),
+              "t": machine.transitions.tolist(), "o": machine.outputs.tolist(),
+              "q": machine.start, "n": source}
+    packed = zlib.compress(json.dumps(record, separators=(",", ":")).encode(), 9)
+    word = base64.urlsafe_b64encode(packed).decode().rstrip("=")
+    return word if len(word) <= LIMITS.max_link_chars else None
+
+
+def machine_from_link(word: str) -> tuple[Machine, str]:
+    """The machine and source label of a :func:`machine_link` word.
+
+    Raises
+    ------
+    FSMError
+        Saying what is wrong (too long, damaged, or not a valid machine); a bad link
+        never raises anything else.
+    """
+    if len(word) > LIMITS.max_link_chars:
+        raise MachineFormatError(f"it is {len(word):,} characters long, over the cap of "
+                                 f"{LIMITS.max_link_chars:,}")
+    try:
+        packed = base64.urlsafe_b64decode(word + "=" * (-len(word) % 4))
+        unpacker = zlib.decompressobj()
+        text = unpacker.decompress(packed, LINK_JSON_BYTES)
+        if unpacker.unconsumed_tail or not unpacker.eof:
+            raise MachineFormatError("it is cut short or unpacks to too much data")
+        record = json.loads(text)
+        if not isinstance(record, dict):
+            raise MachineFormatError("it does not hold a machine")
+        machine = Machine(record["a"], record["t"], record["o"], record["q"], record["s"])
+        source = record.get("n", "")
+    except (binascii.Error, zlib.error, ValueError, UnicodeDecodeError) as err:
+        if isinstance(err, FSMError):
+            raise
+        raise MachineFormatError("it is damaged (copy the whole address)") from None
+    except (KeyError, TypeError) as err:
+        raise MachineFormatError(f"it lacks part of a machine ({err})") from None
+    return machine, source if isinstance(source, str) and source else "from a link"
 
 
 # ---------------------------------------------------------------------- building machines
@@ -229,7 +361,8 @@ def machine_from_table(frame: pd.DataFrame, previous: Machine, start: str) -> Ma
 
     Rows whose index is an original row keep its identity, so renaming a state
     renames it in every transition too.  Added rows get a fresh name, a loop on
-    every symbol and output 0 in the cells left blank.
+    every symbol and output 0 in the cells left blank; in an original row a blank
+    name, next state or output (or an output that is not a number) is refused.
 
     Parameters
     ----------
@@ -255,31 +388,57 @@ def machine_from_table(frame: pd.DataFrame, previous: Machine, start: str) -> Ma
                        and 0 <= row_index < previous.n_states)
         original = previous.states[row_index] if is_original else None
         name = "" if _blank(name) else str(name).strip()
+        if not name and original is not None:
+            raise FSMError(f"the state {original!r} lost its name; type a name for it "
+                           "(every state needs one)")
         if not name:
-            name = original or _fresh_name(previous.states, names, frame[STATE_COLUMN])
+            name = _fresh_name(previous.states, names, frame[STATE_COLUMN])
         if original is not None and name != original:
             renamed[original] = name
         names.append(name)
     transitions = []
     outputs = []
-    for name, (_, row) in zip(names, frame.iterrows(), strict=True):
+    for name, (row_index, row) in zip(names, frame.iterrows(), strict=True):
+        added = not (isinstance(row_index, (int, np.integer))
+                     and 0 <= row_index < previous.n_states)
         targets = []
-        for x in range(len(previous.alphabet)):
+        for x, symbol in enumerate(previous.alphabet):
             cell = row[symbol_column(x)]
-            if _blank(cell):
+            if _blank(cell) and added:
                 targets.append(name)
+            elif _blank(cell):
+                raise FSMError(f"the state {name!r} has no next state on {symbol!r}; choose "
+                               f"one in the 'on {symbol}' column")
             else:
                 cell = str(cell).strip()
                 targets.append(cell if cell in names else renamed.get(cell, cell))
         transitions.append(targets)
-        value = row[OUTPUT_COLUMN]
-        outputs.append(0.0 if _blank(value) else value)
+        outputs.append(_output_cell(row[OUTPUT_COLUMN], name, added))
     return Machine(previous.alphabet, transitions, outputs,
                    start=renamed.get(start, start), states=names)
 
 
+def _output_cell(cell, name: str, added: bool) -> float:
+    """The number in a state's output cell (0 for a new state's blank cell)."""
+    if _blank(cell) and added:
+        return 0.0
+    try:
+        value = float(str(cell).strip()) if isinstance(cell, str) else float(cell)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or _blank(cell) or not np.isfinite(value):
+        shown = "empty or not a number" if _blank(cell) else f"{str(cell).strip()!r}, not a number"
+        raise FSMError(f"the output of the state {name!r} is {shown}; type a number such as "
+                       "0, 1 or -0.5")
+    return value
+
+
 def _blank(cell) -> bool:
-    return cell is None or (isinstance(cell, float) and np.isnan(cell)) or str(cell).strip() == ""
+    if cell is None or cell is pd.NA or cell is pd.NaT:
+        return True
+    if isinstance(cell, (float, np.floating)) and np.isnan(cell):
+        return True
+    return str(cell).strip() == ""
 
 
 def _fresh_name(*taken_lists) -> str:
@@ -292,8 +451,8 @@ def _fresh_name(*taken_lists) -> str:
 
 # ---------------------------------------------------------------------- uploads
 #: the two readings of a JFLAP comma label, as offered to the user
-COMMA_CHOICES = {"split": "read 'a,b' as a or b (one transition per symbol)",
-                 "literal": "keep 'a,b' as one symbol (as JFLAP does)"}
+COMMA_CHOICES = {"split": "several symbols: 'a,b' means a or b (one transition each)",
+                 "literal": "one symbol: 'a,b' is a symbol of its own (as JFLAP reads it)"}
 
 
 @dataclass(frozen=True)
@@ -331,7 +490,14 @@ def import_machine(data: bytes, filename: str, comma_labels: str = "error") -> I
         result = load_machine(data, filename, comma_labels=comma_labels,
                               max_bytes=LIMITS.max_upload_bytes)
     except AmbiguousLabelError as err:
-        return ImportOutcome(None, f"{filename}: {err}", ambiguous_labels=err.labels)
+        labels = ", ".join(repr(label) for label in err.labels[:5])
+        more = f" and {len(err.labels) - 5} more" if len(err.labels) > 5 else ""
+        plural = "s" if len(err.labels) > 1 else ""
+        return ImportOutcome(
+            None, f"{filename} has the edge label{plural} {labels}{more} with a comma. JFLAP "
+                  "reads such a label as one symbol, but it often means several symbols drawn "
+                  "as one edge. Choose below how to read it.",
+            ambiguous_labels=err.labels)
     except FSMError as err:
         return ImportOutcome(None, f"{filename} was not loaded: {err}. The machine is unchanged.")
     kind = "JFLAP file" if result.source_format == "jff" else "JSON file"

@@ -19,9 +19,11 @@ then ``settings.render("net_horizon")`` where the page wants the widget, and
 * an integer slider's default, minimum and maximum are on its step grid
   (``min + k * step``) so every shared value round-trips exactly;
 * caps come from :data:`explorer.limits.LIMITS`, so the widget range enforces
-  them; a URL value outside the range (or not an option) is dropped by
-  Streamlit and :func:`render` shows a message naming the setting, the value
-  and the allowed range instead.
+  them; a URL value the widget does not take as it is (outside the range, not
+  an option, not a whole number) is replaced by Streamlit, and :func:`render`
+  shows a message naming the setting, the value, why, and the value the page
+  really uses (read back from the widget, so the two always agree).  A value
+  inside the range but off the slider's step grid is used as it is.
 
 Engine parameters (tasks, models) are not typed in here one by one:
 :func:`from_param` turns a :class:`~fsm_engine.params.Param` of the engine's
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import streamlit as st
@@ -79,6 +81,8 @@ class Setting:
     options : allowed values (select, radio), URL-safe strings.
     max_chars : longest text (text).
     param : the engine parameter this setting edits (:func:`from_param`), or None.
+    counter : show the text box's "n/max_chars" counter (off where characters are not
+        what the cap counts, e.g. an input of words).
     """
 
     key: str
@@ -92,6 +96,7 @@ class Setting:
     options: tuple = field(default=())
     max_chars: int | None = None
     param: Param | None = None
+    counter: bool = True
 
     @property
     def optional(self) -> bool:
@@ -130,6 +135,32 @@ class Setting:
         return None
 
 
+    def takes(self, raw: str, used) -> bool:
+        """Whether the widget value ``used`` is the URL value ``raw`` (not a replacement)."""
+        if self.optional and raw.strip().lower() in AUTO_WORDS:
+            return used is None or used in (AUTO, "")
+        if self.kind == "checkbox":
+            return raw.lower() == str(bool(used)).lower()
+        if self.kind in ("select", "radio", "text"):
+            return raw == str(used)
+        try:
+            return used is not None and math.isclose(float(raw), float(used), rel_tol=1e-9,
+                                                     abs_tol=1e-12)
+        except ValueError:
+            return False
+
+
+def show_value(value) -> str:
+    """A setting's value as a message shows it (``1,000``, ``0.33``, ``delayed_recall``)."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
 def _slider(key, label, default, minimum, maximum, step=1, *, help) -> Setting:
     return Setting(key, label, default, "slider", help, minimum, maximum, step)
 
@@ -144,8 +175,8 @@ def _choice(key, label, options, default=None, *, kind="select", help) -> Settin
                    options=options)
 
 
-def _text(key, label, default, max_chars, *, help) -> Setting:
-    return Setting(key, label, default, "text", help, max_chars=max_chars)
+def _text(key, label, default, max_chars, *, help, counter=True) -> Setting:
+    return Setting(key, label, default, "text", help, max_chars=max_chars, counter=counter)
 
 
 _UNSET = object()
@@ -251,7 +282,7 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             help=f"Symbols in the random input (at most {LIMITS.max_tape:,})."),
     _number("m_tape_seed", "Input seed", 0, 0, MAX_SEED,
             help="The same seed gives the same random input."),
-    _text("m_tape", "Typed input", "", 8 * LIMITS.max_tape,
+    _text("m_tape", "Typed input", "", 8 * LIMITS.max_tape, counter=False,
           help=f"Symbols of the alphabet, e.g. 'abba' (words separated by spaces); "
                f"at most {LIMITS.max_tape:,} symbols are used."),
     _slider("m_speed", "Speed (steps per second)", 2.0, 0.5, 8.0, 0.5,
@@ -279,8 +310,15 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     _slider("net_steps", "Steps T", 200, 10, LIMITS.max_steps, 10,
             help=f"How many input steps to run (at most {LIMITS.max_steps:,})."),
     _choice("net_sort", "Order machines by", RASTER_ORDERS, kind="radio",
-            help="Raster rows: machine number, family, how often the state changes (activity), "
-                 "or how evenly a machine spreads its time over its states (entropy)."),
+            help="The order of the rows of the two pictures: machine number; family; "
+                 "activity = how often a machine's state changes (calmest first); "
+                 "spread = how evenly a machine spreads its time over its states, measured "
+                 "as the entropy of its state visits (fewest states used first)."),
+    _number("net_pick", "Machine number", 0, 0, LIMITS.max_machines - 1,
+            help="Any machine of the network (numbers start at 0)."),
+    _slider("net_time", "Inputs read", 10, 0, LIMITS.max_steps,
+            help="Move through time: the diagram lights the state the machine is in after "
+                 "this many inputs, and the transition it just took."),
 ]}
 
 
@@ -415,12 +453,20 @@ SETTINGS.update({s.key: s for s in _compare_settings()})
 
 def value(key: str) -> Any:
     """The current value of setting ``key`` (its default before its widget first renders)."""
-    return st.session_state.get(key, SETTINGS[key].default)
+    return st.session_state.get(key, st.session_state.get(_kept(key), SETTINGS[key].default))
+
+
+def _kept(key: str) -> str:
+    """Session-state name of the last value of a widget :func:`render` keeps in the URL
+    itself (``labels``), which outlives the widget when the user visits another page."""
+    return f"{key}__kept"
 
 
 def render(key: str, container=None, *, on_change: Callable[[], None] | None = None,
            disabled: bool = False, placeholder: str | None = None,
-           format_func: Callable[[Any], str] | None = None) -> Any:
+           format_func: Callable[[Any], str] | None = None,
+           labels: Callable[[Any], str] | None = None,
+           maximum: float | None = None) -> Any:
     """Draw the widget of setting ``key``, bound to the URL, and return its value.
 
     Parameters
@@ -430,31 +476,47 @@ def render(key: str, container=None, *, on_change: Callable[[], None] | None = N
     on_change : called (as a widget callback) when the user changes the value.
     disabled : draw the widget greyed out.
     placeholder : what an empty number box shows (e.g. what "automatic" is now).
-    format_func : how a select box or radio shows each option.
+    format_func : how a select box or radio shows each option (Streamlit then writes the
+        shown text into the URL).
+    labels : how a select box or radio shows each option while the URL keeps the option
+        itself (``m_preset=delay_line``, shown as the preset's title).  Streamlit cannot
+        do that for a bound widget, so this widget is kept in the URL by :func:`render`:
+        read from it when the widget is first drawn, written back on every run, and its
+        value kept across page changes.
+    maximum : a lower top of the range than the setting's own, for a range that follows
+        what is on the page (e.g. the machines of the network shown).
 
     Returns
     -------
-    The widget's value.  If the page's URL carried a value the setting cannot
-    take, the widget shows its default and a warning under it says why, until
-    the user changes the setting.
+    The widget's value.  If the page's URL carried a value the widget did not take
+    as it is, a warning under the widget names the setting, the value, why, and the
+    value used instead (the widget's own), until the user changes the setting.
     """
     setting = SETTINGS[key]
+    if maximum is not None:
+        setting = replace(setting, maximum=min(setting.maximum, maximum))
     where = st if container is None else container
     notes = st.session_state.setdefault(URL_NOTES, {})
     raw = st.query_params.get(key)
-    if raw is not None:
-        problem = setting.url_problem(raw)
-        if problem:
-            notes[key] = (f"The link set **{setting.label}** (`{key}`) but {problem}; "
-                          f"using {setting.default!r} instead.")
 
     def changed() -> None:
         st.session_state[URL_NOTES].pop(key, None)
         if on_change is not None:
             on_change()
 
+    manual = labels is not None and setting.kind in ("select", "radio")
+    initial = setting.default
+    if manual:
+        format_func = labels
+        kept = st.session_state.get(_kept(key))
+        if key in st.session_state:
+            pass                            # the widget's own value wins
+        elif raw is not None and raw in setting.options:
+            initial = raw
+        elif raw is None and kept in setting.options:
+            initial = kept                  # back from another page, whose URL dropped it
     common = dict(key=key, help=setting.help, on_change=changed, disabled=disabled,
-                  bind="query-params")
+                  bind=None if manual else "query-params")
     if setting.kind == "slider":
         result = where.slider(setting.label, setting.minimum, setting.maximum, setting.default,
                               setting.step, **common)
@@ -468,15 +530,28 @@ def render(key: str, container=None, *, on_change: Callable[[], None] | None = N
                                     **common)
     elif setting.kind == "select":
         result = where.selectbox(setting.label, setting.options,
-                                 setting.options.index(setting.default),
+                                 setting.options.index(initial),
                                  format_func=format_func or str, **common)
     elif setting.kind == "radio":
-        result = where.radio(setting.label, setting.options, setting.options.index(setting.default),
+        result = where.radio(setting.label, setting.options, setting.options.index(initial),
                              format_func=format_func or str, horizontal=True, **common)
     elif setting.kind == "checkbox":
         result = where.checkbox(setting.label, setting.default, **common)
     else:
-        result = where.text_input(setting.label, setting.default, setting.max_chars, **common)
+        result = where.text_input(setting.label, setting.default,
+                                  setting.max_chars if setting.counter else None, **common)
+    if manual:
+        st.session_state[_kept(key)] = result
+        if result == setting.default and key in st.query_params:
+            del st.query_params[key]
+        elif result != setting.default and st.query_params.get(key) != result:
+            st.query_params[key] = result
+    if raw is not None and not setting.takes(raw, result):
+        problem = setting.url_problem(raw) or "the page cannot take it here"
+        shown = format_func(result) if format_func and setting.kind in ("select", "radio") \
+            else show_value(result)
+        notes[key] = (f"The link set **{setting.label}** (`{key}`) to `{raw[:60]}`, but "
+                      f"{problem}; the page uses **{shown}** instead.")
     if key in notes:
         where.warning(notes[key], icon=":material/link_off:")
     return result

@@ -63,3 +63,10 @@ def model_colour(model: str) -> str:
         return MODEL_COLOURS[model]
     spare = [c for c in CATEGORICAL if c not in MODEL_COLOURS.values()]
     return spare[sum(map(ord, model)) % len(spare)]
+
+
+#: the explorer pages' own spacing: less empty space above the title and at the sides than
+#: Streamlit's default (6rem / 5rem), so a 1280x720 projector shows the controls and the
+#: picture they change together (drawn with ``st.html``, which adds no element for a style)
+PAGE_STYLE = ("<style>[data-testid='stMainBlockContainer']"
+              "{padding-top:2rem;padding-left:2.5rem;padding-right:2.5rem}</style>")

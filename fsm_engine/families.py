@@ -329,8 +329,60 @@ def family_labels(mix, n_machines: int) -> np.ndarray:
 
 
 def make_machine(family: str, alphabet, seed: int = 0, **params) -> Machine:
-    """One machine of ``family`` (e.g. for the Machine page's "randomise")."""
-    return make_bank({family: 1.0}, 1, alphabet, seed, **params).machine(0)
+    """One machine of ``family`` (e.g. for the Machine page's "randomise"), its states named
+    by what they remember where the family says (:func:`name_states`)."""
+    return name_states(make_bank({family: 1.0}, 1, alphabet, seed, **params).machine(0), family)
+
+
+#: how a whitespace symbol shows inside a state name (a name cannot hold a control character
+#: nor start or end with a space)
+VISIBLE_SYMBOLS = {" ": "\u2423", "\n": "\u23ce", "\t": "\u21e5", "\r": "\u240d"}
+
+
+def state_names(family: str, alphabet, n_states: int) -> tuple[str, ...] | None:
+    """Names saying what each state of a ``family`` machine with ``n_states`` states over
+    ``alphabet`` remembers, or None when its states mean nothing in words (random,
+    permutation) or the size does not fit the family.
+
+    * delay line: the last k symbols read, oldest first (``"aab"``: read a, a, then b);
+      symbols longer than one character are joined with ``"·"``;
+    * counter: ``"count 0"`` .. ``"count m-1"``; parity: ``"even"``, ``"odd"``;
+    * gated cell: ``"empty"``, ``"armed"``, ``"holding a"``, ...
+
+    Whitespace symbols show as visible marks (:data:`VISIBLE_SYMBOLS`).
+    """
+    shown = [VISIBLE_SYMBOLS.get(str(a), str(a)) for a in alphabet]
+    if family == "delay_line":
+        n_symbols, k = len(shown), 1
+        while n_symbols ** k < n_states:
+            k += 1
+        if n_symbols < 2 or n_symbols ** k != n_states:
+            return None
+        joiner = "" if all(len(a) == 1 for a in shown) else "\u00b7"
+        return tuple(joiner.join(shown[(s // n_symbols ** (k - 1 - j)) % n_symbols]
+                                 for j in range(k)) for s in range(n_states))
+    if family == "counter":
+        return tuple(f"count {s}" for s in range(n_states))
+    if family == "parity":
+        return ("even", "odd") if n_states == 2 else None
+    if family == "gated_cell":
+        if n_states != len(shown) + 2:
+            return None
+        return ("empty", "armed", *(f"holding {a}" for a in shown))
+    return None
+
+
+def name_states(machine: Machine, family: str) -> Machine:
+    """``machine`` (a member of ``family``) with its states named by :func:`state_names`, or
+    unchanged when the family has no names for it or they are not valid distinct names."""
+    names = state_names(family, machine.alphabet, machine.n_states)
+    if names is None or len(set(names)) != len(names):
+        return machine
+    try:
+        return Machine(machine.alphabet, machine.transitions, machine.outputs, machine.start,
+                       names)
+    except FSMError:
+        return machine
 
 
 def _family_states(name: str, n_symbols: int, values: dict) -> int:

@@ -35,6 +35,9 @@ VERSION = 1
 HORIZON_MAX_STATES = 20
 #: sets of states the synchronising-word search may visit before it gives up
 HORIZON_MAX_SETS = 20_000
+#: largest machine drawn left to right by Graphviz ``dot``; larger ones use ``neato``, whose
+#: roughly square drawings keep labels readable when fitted into a page (see ``to_dot``)
+DOT_CHAIN_STATES = 4
 #: most entries (states x symbols) a transition table may have: 80 MB of int64, checked
 #: before anything of that size is allocated
 MAX_TABLE_ENTRIES = 10_000_000
@@ -503,6 +506,12 @@ class Machine:
         ----------
         state : state name or index to fill (the current state), or None.
         edge : ``(source state, symbol)`` of the last transition taken, drawn bold, or None.
+
+        A machine of at most ``DOT_CHAIN_STATES`` states is laid out left to right
+        (Graphviz ``dot``); a larger one with ``neato`` (a spring layout, nodes kept
+        apart), whose drawing is about as tall as wide, so its labels stay readable
+        when the picture is fitted into a page's box.  The layout depends only on
+        the machine, so the lit state and edge move while the picture stays put.
         """
         lit = None if state is None else _state_index(state, self.states, "state")
         bold = None
@@ -514,9 +523,14 @@ class Machine:
         start_node = "__start"
         while start_node in self.states:      # the start arrow's invisible node needs a free name
             start_node += "_"
-        lines = [f'digraph "{_dot_escape(name)}" {{', "  rankdir=LR;",
-                 '  node [shape=circle, fontname="Helvetica", style=filled, fillcolor="white"];',
-                 '  edge [fontname="Helvetica", fontsize=11];',
+        if self.n_states <= DOT_CHAIN_STATES:
+            layout = "  rankdir=LR;"
+        else:
+            layout = '  layout=neato; overlap=false; sep="+4"; splines=true;'
+        lines = [f'digraph "{_dot_escape(name)}" {{', layout,
+                 '  node [shape=circle, fontname="Helvetica", fontsize=16, margin=0.02, '
+                 'style=filled, fillcolor="white"];',
+                 '  edge [fontname="Helvetica", fontsize=14, arrowsize=0.8];',
                  f'  "{start_node}" [shape=point, width=0.08, label=""];',
                  f'  "{start_node}" -> "{_dot_escape(self.states[self.start])}";']
         for i, s in enumerate(self.states):

@@ -145,15 +145,28 @@ def page() -> AppTest:
 def test_first_visit_shows_the_first_preset_with_its_title_and_description(page):
     first = presets.names()[0]
     info = presets.info(first)
-    assert any(info["title"] in m.value and info["description"] in m.value for m in page.markdown)
+    assert page.selectbox(key="m_preset").value == first
+    assert any(info["description"] in m.value for m in page.markdown)
     for state in presets.load(first).states:
         assert f'"{state}" [label=' in dot(page)
     assert not messages(page, "info") and not messages(page) and not messages(page, "warning")
 
 
+def test_examples_are_offered_by_their_titles_and_linked_by_their_names(page):
+    """The list shows titles a class reads ("Two-bit shift register", never
+    shift_register_2bit); the address bar keeps the short name."""
+    titles = [presets.info(name)["title"] for name in presets.names()]
+    assert page.selectbox(key="m_preset").options == titles
+    page.selectbox(key="m_preset").set_value("shift_register_2bit").run()
+    assert page.query_params["m_preset"] == "shift_register_2bit"
+    assert page.radio(key="m_start").options == ["an example", "a random machine"]
+    page.selectbox(key="m_preset").set_value(presets.names()[0]).run()
+    assert "m_preset" not in page.query_params                 # the default leaves the URL
+
+
 def test_choosing_a_preset_changes_the_machine_and_the_diagram(page):
     page.selectbox(key="m_preset").set_value("parity").run()
-    assert any(presets.info("parity")["title"] in m.value for m in page.markdown)
+    assert any(presets.info("parity")["description"] in m.value for m in page.markdown)
     assert lit_state(page) == "even"
     assert '"odd" [label=' in dot(page)
 
@@ -180,6 +193,18 @@ def test_randomise_reads_a_typed_alphabet_of_words(page):
     page.text_input(key="m_alphabet").input("up down left").run()
     assert "alphabet up down left" in machine_caption(page)
     assert list(page.data_editor[0].value.columns) == ["state", "x0", "x1", "x2", "output"]
+    shown = json.loads(page.data_editor[0].proto.columns)
+    assert [shown[c]["label"] for c in ("state", "x0", "x1", "x2", "output")] == \
+        ["state", "on up", "on down", "on left", "output"]
+
+
+def test_a_random_delay_line_names_its_states_by_the_symbols_they_remember(page):
+    page.radio(key="m_start").set_value("random").run()
+    page.selectbox(key="m_family").set_value("delay_line").run()
+    page.slider(key="m_k").set_value(2).run()
+    assert page.session_state["machine"].states == ("aa", "ab", "ba", "bb")
+    assert page.data_editor[0].value["state"].tolist() == ["aa", "ab", "ba", "bb"]
+    assert '"ab" -> "bb" [label="b"]' in dot(page)
 
 
 def test_a_bad_alphabet_names_the_problem_and_keeps_the_machine(page):
@@ -211,6 +236,9 @@ def test_a_machine_over_the_drawing_cap_is_explained_not_drawn(page):
     page.slider(key="m_k").set_value(4).run()             # 3**4 = 81 states
     assert not page.get("graphviz_chart")
     assert any(f"at most {LIMITS.max_diagram_states}" in m for m in messages(page, "info"))
+    assert not any("LIMITS" in m or "FSM_EXPLORER" in m for m in messages(page, "info"))
+    shown = json.loads(page.dataframe[0].proto.columns)          # the read-only table
+    assert shown["x0"]["label"] == "on a"
     click(page, "btn_step")
     assert step_heading(page).startswith("#### Step 1 of")
 
@@ -228,6 +256,35 @@ def test_an_invalid_table_edit_names_the_cell_and_keeps_the_machine(page):
     edit_table(page, edited={1: {"x1": "nowhere"}})
     assert any("from state 'a' on 'b'" in m and "'nowhere'" in m for m in messages(page))
     assert dot(page) == before
+
+
+@pytest.mark.parametrize("edit, expected", [
+    ({1: {"output": None}}, "the output of the state 'a' is empty or not a number"),
+    ({1: {"output": "abc"}}, "the output of the state 'a' is empty or not a number"),
+    ({1: {"x1": None}}, "the state 'a' has no next state on 'b'"),
+    ({1: {"x0": ""}}, "the state 'a' has no next state on 'a'"),
+    ({2: {"state": ""}}, "the state 'ab' lost its name"),
+    ({2: {"state": None}}, "the state 'ab' lost its name"),
+])
+def test_a_cleared_or_wrong_cell_is_refused_with_a_message_and_can_be_undone(page, edit,
+                                                                              expected):
+    """Like a repeated state name: the edit is named, the machine and its diagram stay as
+    they were, and "Undo the edit" gives back the table of the machine shown."""
+    before, machine = dot(page), page.session_state["machine"]
+    edit_table(page, edited=edit)
+    assert any(expected in m and "not applied" in m for m in messages(page)), messages(page)
+    assert dot(page) == before and page.session_state["machine"] == machine
+    click(page, "btn_undo_edit")
+    assert not messages(page)
+    assert page.data_editor[0].value["state"].tolist() == list(machine.states)
+    assert page.session_state["machine"] == machine
+
+
+def test_a_new_row_left_blank_is_a_new_state_that_loops_to_itself(page):
+    edit_table(page, added=[{}])
+    machine = page.session_state["machine"]
+    assert machine.n_states == 4 and machine.outputs[3] == 0.0
+    assert machine.transitions[3].tolist() == [3, 3]
 
 
 def test_renaming_a_state_renames_it_in_every_transition(page):
@@ -406,7 +463,9 @@ def test_the_page_shows_why_a_format_cannot_be_written_instead_of_crashing(page,
 def test_a_jflap_comma_label_asks_how_to_read_it_then_loads(page, reading, alphabet):
     before = dot(page)
     upload(page, "either.jff", JFF_COMMA)
-    assert any("comma" in m for m in messages(page, "warning"))
+    assert any("comma" in m and "Choose below" in m for m in messages(page, "warning"))
+    assert not any("'split'" in m or "'literal'" in m for m in messages(page, "warning"))
+    assert page.radio(key="w_comma_reading").options == list(session.COMMA_CHOICES.values())
     assert dot(page) == before
     page.radio(key="w_comma_reading").set_value(reading).run()
     assert list(page.session_state["machine"].alphabet) == alphabet
@@ -448,11 +507,23 @@ def test_stepping_forward_and_back_moves_the_lit_state(page):
     assert step_heading(page).startswith("#### Step 0 of 3")
 
 
-def test_the_tape_highlights_the_symbol_just_read(page):
+def tape(at: AppTest) -> str:
+    return next(h.value for h in at.get("html") if 'data-testid="tape"' in h.value)
+
+
+def test_the_tape_highlights_the_symbol_just_read_and_explains_its_colours(page):
     type_tape(page, "ab")
     click(page, "btn_step")
-    tape = page.get("html")[0].value
-    assert tape.count("step 1") == 1 and "#f4a261" in tape
+    assert tape(page).count("step 1") == 1 and "#f4a261" in tape(page)
+    for words in ("read", "just read", "next", "still to come"):
+        assert f"</span>{words}" in tape(page)
+
+
+def test_the_typed_input_box_counts_no_characters_against_a_wrong_cap(page):
+    """The cap is in symbols (2,000), so the box shows no "n/16000" character counter."""
+    type_tape(page, "ab")
+    assert not page.text_input(key="m_tape").max_chars
+    assert f"{LIMITS.max_tape:,} symbols" in page.text_input(key="m_tape").help
 
 
 def test_the_output_trace_grows_with_each_step_and_marks_now(page):
@@ -466,9 +537,9 @@ def test_the_output_trace_grows_with_each_step_and_marks_now(page):
 def test_a_generated_tape_has_the_chosen_length_and_seed(page):
     page.slider(key="m_tape_length").set_value(7).run()
     assert step_heading(page).startswith("#### Step 0 of 7")
-    first = page.get("html")[0].value
+    first = tape(page)
     page.number_input(key="m_tape_seed").set_value(5).run()
-    assert page.get("html")[0].value != first
+    assert tape(page) != first
 
 
 def test_fast_clicks_on_step_each_move_one_step(page):
@@ -534,9 +605,53 @@ def test_the_analysis_panel_reports_the_machine(page):
     page.selectbox(key="m_preset").set_value("permutation").run()
     values = {m.label: m.value for m in page.metric}
     assert values["States"] == "4"
-    assert values["Memory horizon"] == "never forgets"
+    assert values["Memory window"] == "no limit" and values["Reset input"] == "none"
     assert values["Strongly connected parts"] == "1"
     assert any(c.value == "Strongly connected parts: {q0, q1, q2, q3}" for c in page.caption)
+    assert any("No input ever makes it forget" in m.value for m in page.markdown)
+
+
+def test_ends_in_ab_remembers_two_symbols_yet_one_symbol_resets_it(page):
+    """The two numbers the old "memory horizon" mixed up, side by side and explained: its state
+    is decided by the last two symbols (its description says so), and reading a alone puts it
+    in state a (the shortest synchronising word)."""
+    page.selectbox(key="m_preset").set_value("ends_in_ab").run()
+    values = {m.label: m.value for m in page.metric}
+    assert values["Memory window"] == "2 symbols" and values["Reset input"] == "1 symbol"
+    text = next(m.value for m in page.markdown if m.value.startswith("Its state"))
+    assert "last **2 symbols**" in text and "Reading **a** puts it in state **a**" in text
+
+
+@pytest.mark.parametrize("name, window", [("delay_line", 3), ("shift_register_2bit", 2),
+                                          ("parity", None), ("mod3_counter", None),
+                                          ("gated_memory", None)])
+def test_the_memory_window_is_what_the_presets_say_they_remember(name, window):
+    assert session.memory_window(presets.load(name)) == window
+
+
+def _decides(machine: Machine, length: int) -> bool:
+    """Whether every input of ``length`` symbols leaves one state from every reachable one."""
+    from itertools import product
+
+    reachable = machine.reachable_states()
+    if length == 0:
+        return len(reachable) == 1
+    return all(len({int(machine.run(list(word), s)[-1]) for s in reachable}) == 1
+               for word in product(machine.alphabet, repeat=length))
+
+
+def test_the_memory_window_is_the_shortest_input_length_that_always_decides_the_state():
+    """Checked against every input of each length, from every reachable state."""
+    from fsm_engine.families import make_machine
+
+    for seed in range(30):
+        machine = make_machine("random", "ab", seed, n_states=4)
+        window = session.memory_window(machine)
+        if window is None:
+            assert not _decides(machine, 8)     # some input of any length leaves it undecided
+        else:
+            assert _decides(machine, window)
+            assert window == 0 or not _decides(machine, window - 1)
 
 
 def test_a_link_with_settings_reproduces_the_setup():
@@ -557,3 +672,100 @@ def test_an_out_of_range_link_value_gives_a_message(key, raw):
     warnings = messages(at, "warning")
     assert any(f"`{key}`" in m and raw in m for m in warnings), warnings
     assert not at.exception
+
+
+# ---------------------------------------------------------------------- links reproduce the page
+def reopen(at: AppTest) -> AppTest:
+    """A new session opened on the address ``at`` shows (what "copy link" hands a student)."""
+    return open_page(dict(at.query_params))
+
+
+def test_an_edited_machine_and_the_step_travel_in_the_link():
+    # the tape comes from the URL here: AppTest's address bar does not follow typing (a
+    # browser's does, see tests/browser/test_layout_browser.py)
+    page = open_page({"m_tape_source": "typed", "m_tape": "abba"})
+    edit_table(page, edited={0: {"x0": "ab", "output": 0.25}})
+    click(page, "btn_step", 3)
+    assert page.query_params["m_step"] == "3"
+    assert session.MACHINE_PARAM in page.query_params
+    again = reopen(page)
+    assert again.session_state["machine"] == page.session_state["machine"]
+    assert step_heading(again) == step_heading(page)
+    assert dot(again) == dot(page)
+    assert "edited in the table" in machine_caption(again)
+    assert any("not the one these settings describe" in m for m in messages(again, "info"))
+
+
+def test_an_uploaded_machine_travels_in_the_link(page):
+    upload(page, "updown.jff", JFF_MOORE)
+    again = reopen(page)
+    assert again.session_state["machine"] == page.session_state["machine"]
+    assert "file updown.jff" in machine_caption(again)
+
+
+def test_a_machine_its_settings_describe_leaves_no_machine_in_the_link(page):
+    page.selectbox(key="m_preset").set_value("parity").run()
+    click(page, "btn_step")
+    assert session.MACHINE_PARAM not in page.query_params
+    assert page.query_params["m_step"] == "1"
+    click(page, "btn_reset")
+    assert "m_step" not in page.query_params
+
+
+def test_the_link_codec_gives_back_the_machine_exactly():
+    for name in presets.names():
+        machine = presets.load(name)
+        word = session.machine_link(machine, "edited in the table")
+        assert word.isascii() and "=" not in word
+        assert session.machine_from_link(word) == (machine, "edited in the table")
+
+
+@pytest.mark.parametrize("word, expected", [
+    ("not*base64", "damaged"),
+    (base64.urlsafe_b64encode(__import__("zlib").compress(b"[]")).decode(),
+     "does not hold a machine"),
+    (base64.urlsafe_b64encode(__import__("zlib").compress(b'{"a": ["a"]}')).decode(),
+     "lacks part of a machine"),
+    ("A" * (LIMITS.max_link_chars + 1), "over the cap"),
+])
+def test_a_damaged_link_machine_is_refused_with_a_reason(word, expected):
+    with pytest.raises(MachineFormatError, match=expected):
+        session.machine_from_link(word)
+
+
+def test_a_damaged_link_machine_is_named_and_the_settings_machine_shown():
+    at = open_page({"m_preset": "parity", session.MACHINE_PARAM: "eNoBROKEN"})
+    assert any("The link's machine could not be read" in m for m in messages(at, "warning"))
+    assert lit_state(at) == "even"
+    assert not at.exception
+
+
+def test_a_machine_too_large_for_a_link_says_the_link_holds_the_settings_only(page):
+    rng = np.random.default_rng(0)
+    n = LIMITS.max_diagram_states
+    big = Machine("ab", rng.integers(0, n, size=(n, 2)).tolist(), rng.random(n).tolist(),
+                  states=[f"{i}-{rng.bytes(30).hex()}" for i in range(n)])
+    assert session.machine_link(big, "file big.json") is None
+    upload(page, "big.json", big.to_json().encode())
+    assert session.MACHINE_PARAM not in page.query_params
+    assert any("holds the settings only" in m for m in messages(page, "info"))
+
+
+def test_a_link_step_past_the_end_of_the_tape_stops_at_its_end():
+    at = open_page({"m_tape_source": "typed", "m_tape": "abab", "m_step": "99"})
+    assert step_heading(at).startswith("#### Step 4 of 4")
+
+
+@pytest.mark.parametrize("key, raw, used", [("m_speed", "3.25", 3.25), ("m_stay", "0.333", 0.333)])
+def test_an_off_grid_link_value_is_used_as_it_is_without_a_warning(key, raw, used):
+    query = {"m_start": "random", key: raw} if key == "m_stay" else {key: raw}
+    at = open_page(query)
+    assert at.slider(key=key).value == used
+    assert not messages(at, "warning")
+
+
+def test_a_link_value_the_widget_replaces_is_named_with_the_value_really_used():
+    at = open_page({"m_start": "random", "m_states": "2.5"})
+    used = at.slider(key="m_states").value
+    note = next(m for m in messages(at, "warning") if "`m_states`" in m)
+    assert "not a whole number" in note and f"the page uses **{used}**" in note

@@ -143,7 +143,9 @@ def test_task_input_brings_its_alphabet_and_episodes():
     at = open_page(SMALL)
     at.selectbox(key="net_input").select("five_bit_memory").run()
     assert "4 symbols** (a1 a2 d c)" in summary(at)
-    assert "five_bit_memory" in summary(at)
+    assert "the task five bit memory" in summary(at)
+    assert at.selectbox(key="net_input").options[:2] == ["delayed recall", "memory capacity"]
+    assert at.query_params["net_input"] == "five_bit_memory"          # the URL keeps the name
     assert re.search(r'label="[^"]*a1', dot(at))
 
 
@@ -159,7 +161,7 @@ def test_steps_slider_sets_the_length_of_the_run():
     at = open_page(SMALL)
     at.slider(key="net_steps").set_value(300).run()
     assert "300 inputs" in summary(at)
-    assert at.slider(key="w_net_time").max == 300
+    assert at.slider(key="net_time").max == 300
     assert z_of({"z": state_raster(at)["x"]}).max() == 299
 
 
@@ -203,20 +205,20 @@ def test_sort_order_arranges_the_raster_rows(order):
 
 def test_machine_picker_shows_that_machine():
     at = open_page(SMALL)
-    at.number_input(key="w_net_machine").set_value(42).run()
+    at.number_input(key="net_pick").set_value(42).run()
     assert dot(at).startswith('digraph "machine 42"')
     assert any(m.value.startswith("Machine **42** is a **random** machine") for m in at.markdown)
 
 
 def test_time_slider_moves_the_lit_state_and_the_bold_edge():
     at = open_page(SMALL)
-    at.number_input(key="w_net_machine").set_value(7).run()
+    at.number_input(key="net_pick").set_value(7).run()
     machine = make_bank("random", 100, 4, 0).machine(7)
     inputs = tasks.make("delayed_recall", T=120, seed=0).inputs
     expected = machine.run(inputs)                                             # [T]
     seen = set()
     for t in (1, 2, 3, 50, 120):
-        at.slider(key="w_net_time").set_value(t).run()
+        at.slider(key="net_time").set_value(t).run()
         lit = LIT.search(dot(at)).group(1)
         assert lit == machine.states[expected[t - 1]]
         source, target, label = BOLD_EDGE.search(dot(at)).groups()
@@ -225,31 +227,139 @@ def test_time_slider_moves_the_lit_state_and_the_bold_edge():
         assert machine.alphabet[inputs[t - 1]] in label.split(",")
         seen.add(lit)
     assert len(seen) > 1
-    at.slider(key="w_net_time").set_value(0).run()
+    at.slider(key="net_time").set_value(0).run()
     assert LIT.search(dot(at)).group(1) == machine.states[machine.start]
     assert not BOLD_EDGE.search(dot(at))
 
 
 def test_picker_and_slider_follow_a_network_that_shrinks():
     at = open_page({**SMALL, "net_machines": "300", "net_steps": "300"})
-    at.number_input(key="w_net_machine").set_value(250)
-    at.slider(key="w_net_time").set_value(300).run()
+    at.number_input(key="net_pick").set_value(250)
+    at.slider(key="net_time").set_value(300).run()
     at.slider(key="net_machines").set_value(100)
     at.slider(key="net_steps").set_value(120).run()
     assert not at.exception
-    assert at.number_input(key="w_net_machine").value == 99
-    assert at.slider(key="w_net_time").value == 120
+    assert at.number_input(key="net_pick").value == 99
+    assert at.slider(key="net_time").value == 120
     assert dot(at).startswith('digraph "machine 99"')
 
 
-def test_open_in_machine_page_switches_page_with_that_machine():
+def machine_heading(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("#### Step"))
+
+
+def test_open_in_machine_page_continues_on_the_networks_input_at_that_time():
+    """The Machine page shows the same machine in the same state, on the network's input (its
+    typed input) at the same step — not a new random tape."""
     at = open_page(SMALL)
-    at.number_input(key="w_net_machine").set_value(5).run()
+    at.number_input(key="net_pick").set_value(5)
+    at.slider(key="net_time").set_value(37).run()
+    lit_here = LIT.search(dot(at)).group(1)
     at.button(key="btn_open_machine").click().run()
-    assert not at.exception
+    assert not at.exception, at.exception
     assert at.title[0].value == "Machine"
-    assert at.session_state["machine"] == make_bank("random", 100, 4, 0).machine(5)
+    machine = make_bank("random", 100, 4, 0).machine(5)
+    assert at.session_state["machine"] == machine
     assert at.session_state["machine_source"] == "network machine 5 (random)"
+    inputs = tasks.make("delayed_recall", T=120, seed=0).inputs
+    assert at.session_state["m_tape"] == "".join(machine.alphabet[x] for x in inputs)
+    assert at.radio(key="m_tape_source").value == "typed"
+    assert machine_heading(at).startswith("#### Step 37 of 120")
+    assert LIT.search(dot(at)).group(1) == lit_here
+    assert at.query_params["m_step"] == "37" and "m_machine" in at.query_params
+
+
+def test_a_delay_line_is_drawn_with_states_named_by_the_symbols_they_remember():
+    at = open_page({**SMALL, "net_mix_random": "0", "net_mix_delay_line": "1",
+                    "net_time": "30"})
+    inputs = tasks.make("delayed_recall", T=120, seed=0).inputs
+    remembered = "".join(str(x) for x in inputs[28:30])             # the last two inputs
+    assert LIT.search(dot(at)).group(1) == remembered
+    assert '"00" [label=' in dot(at) and '"q0"' not in dot(at)
+
+
+def test_an_episode_of_the_network_opens_from_its_start_with_the_machine_reset():
+    """five-bit memory restarts every machine at each episode: the Machine page (which knows
+    no resets) gets the episode being read, from its first input."""
+    at = open_page({**SMALL, "net_input": "five_bit_memory", "net_time": "100",
+                    "net_pick": "3"})
+    lit_here = LIT.search(dot(at)).group(1)
+    at.button(key="btn_open_machine").click().run()
+    task = tasks.make("five_bit_memory", seed=0)
+    first = int(np.flatnonzero(task.resets[:100])[-1])
+    following = np.flatnonzero(task.resets[first + 1:120])
+    end = first + 1 + int(following[0]) if following.size else 120
+    assert machine_heading(at).startswith(f"#### Step {100 - first} of {end - first}")
+    assert LIT.search(dot(at)).group(1) == lit_here
+    assert at.session_state["machine"].start == make_bank("random", 100, task.alphabet,
+                                                          0).machine(3).start
+
+
+def test_machine_page_view_of_a_long_stream_starts_where_the_machine_was():
+    spec = default_spec(n_steps=3000, source="temporal_parity")
+    network = network_model.build_network(spec)
+    view = network_model.machine_page_view(network, 2, 2500, max_tape=400)
+    assert view.start == 2300 and view.position == 200
+    states = network_model.machine_states(network, 2)                         # [T]
+    assert view.machine.start == states[2299]
+    assert view.machine.run(view.tape)[view.position - 1] == states[2499]
+    assert view.source == "network machine 2 (random), from input 2,300 on"
+
+
+def test_machine_page_view_makes_whitespace_symbols_typeable():
+    spec = default_spec(source="text", n_steps=300)
+    network = network_model.build_network(spec)
+    view = network_model.machine_page_view(network, 0, 50)
+    assert " " not in view.machine.alphabet and "\n" not in view.machine.alphabet
+    assert "\u2423" in view.machine.alphabet
+    states = network_model.machine_states(network, 0)
+    assert view.machine.run(view.tape)[49] == states[49]
+
+
+def test_the_drill_down_machine_and_time_travel_in_the_link():
+    by_link = open_page({**SMALL, "net_pick": "42", "net_time": "57"})
+    by_hand = open_page(SMALL)
+    by_hand.number_input(key="net_pick").set_value(42)
+    by_hand.slider(key="net_time").set_value(57).run()
+    assert dot(by_link) == dot(by_hand) and dot(by_link).startswith('digraph "machine 42"')
+    assert any("After **57 inputs**" in m.value for m in by_link.markdown)
+
+
+def test_a_drill_down_link_outside_this_network_is_named_with_what_is_shown():
+    at = open_page({**SMALL, "net_pick": "5000"})
+    note = next(w.value for w in at.warning if "`net_pick`" in w.value)
+    assert "outside 0..99" in note and "the page uses **0**" in note
+    assert dot(at).startswith('digraph "machine 0"')
+
+
+@pytest.mark.parametrize("key, raw, used, shown", [
+    ("net_machines", "150", 150, "150 machines"),
+    ("net_stay", "0.333", 0.333, "100 random"),
+])
+def test_an_off_grid_link_value_is_used_and_the_page_agrees(key, raw, used, shown):
+    """Off the slider's step grid but inside its range: the slider, the summary and the
+    network all use it, and no message claims otherwise."""
+    at = open_page({**SMALL, key: raw})
+    assert at.slider(key=key).value == used
+    assert shown in summary(at)
+    assert not at.warning
+
+
+def test_a_link_value_the_slider_cannot_hold_is_named_with_the_value_really_used():
+    at = open_page({**SMALL, "net_machines": "150.5"})
+    used = at.slider(key="net_machines").value
+    note = next(w.value for w in at.warning if "`net_machines`" in w.value)
+    assert "not a whole number" in note and f"the page uses **{used}**" in note
+    assert f"{used} machines" in summary(at)
+
+
+def test_raster_orders_are_offered_in_words_and_explained():
+    at = open_page(SMALL)
+    assert at.radio(key="net_sort").options == ["machine number", "family", "activity",
+                                                 "spread over states"]
+    at.radio(key="net_sort").set_value("activity").run()
+    assert any("calmest machines" in c.value for c in at.caption)
+    assert at.query_params["net_sort"] == "activity"
 
 
 def test_over_cap_machines_are_refused_and_the_previous_network_kept(monkeypatch):
@@ -268,7 +378,7 @@ def test_over_cap_states_are_refused_and_the_previous_network_kept():
     at.selectbox(key="net_input").select(settings.TYPED_TEXT).run()
     at.text_input(key="net_text").input("abcdefg").run()                     # 7**3 = 343 states
     assert any("343 states" in e and "cap of 256 states per machine" in e for e in errors(at))
-    assert "delayed_recall" in summary(at)
+    assert "delayed recall" in summary(at)
 
 
 def test_over_cap_bytes_are_refused_before_allocating_and_the_previous_network_kept():
@@ -303,7 +413,7 @@ def test_a_link_reproduces_the_setup():
     by_hand.number_input(key="net_seed").set_value(3)
     by_hand.selectbox(key="net_input").select("embedded_reber")
     by_hand.radio(key="net_sort").set_value("family").run()
-    assert "embedded_reber" in summary(by_link)
+    assert "embedded reber" in summary(by_link)
     assert summary(by_link) == summary(by_hand)
     assert charts(by_link) == charts(by_hand)
     assert dot(by_link) == dot(by_hand)
@@ -401,10 +511,9 @@ def test_task_stream_is_as_long_as_asked_or_says_it_is_shorter():
     assert short.inputs.shape == (6_720,) and "fewer than the 20,000 asked" in short.note
 
 
-def test_request_checks_name_the_cap_and_its_variable():
+def test_request_checks_name_the_cap_in_plain_words():
     spec = default_spec(n_machines=50_000)
-    with pytest.raises(CapacityError, match=r"50,000 machines is over the cap of 20,000 machines "
-                                            r"\(FSM_EXPLORER_MAX_MACHINES\)"):
+    with pytest.raises(CapacityError, match=r"50,000 machines is over the cap of 20,000 machines$"):
         network_model.check_request(spec, network_model.make_stream(spec))
 
 

@@ -54,10 +54,12 @@ def test_both_pages_are_registered_and_open():
 def test_machine_page_settings_and_tape_position_survive_a_page_change():
     at = open_app()
     at.selectbox(key="m_preset").set_value("parity").run()
-    at.button(key="btn_step").click().run()
+    at.session_state["btn_step"] = {"clicks": {"mount": "apptest", "count": 1}}   # one Step
+    at.run()
     at.switch_page(NETWORK_PAGE).run()
     at.switch_page(MACHINE_PAGE).run()
     assert at.selectbox(key="m_preset").value == "parity"
+    assert at.query_params["m_preset"] == "parity"           # back in the address bar too
     assert at.session_state["machine"].states == ("even", "odd")
     assert at.session_state["tape_position"] == 1
 
@@ -94,7 +96,7 @@ def test_every_default_is_a_value_its_own_url_check_accepts():
 
 
 def test_setting_keys_are_prefixed_by_page():
-    assert all(key.startswith(("m_", "net_", "tr_")) for key in settings.SETTINGS)
+    assert all(key.startswith(("m_", "net_", "tr_", "cmp_")) for key in settings.SETTINGS)
 
 
 def test_network_settings_cover_every_family_and_the_caps():
@@ -143,3 +145,66 @@ def test_an_over_cap_link_value_shows_a_message_and_the_default_until_changed():
     assert at.warning, "the message stays until the user changes the setting"
     at.slider(key="net_machines").set_value(2000).run()
     assert not at.warning
+
+
+def test_the_message_about_a_replaced_link_value_names_the_value_really_used():
+    """The note is written after the widget has taken (or replaced) the URL value, from the
+    widget's own value, so the two never disagree."""
+    at = AppTest.from_string(render_script("net_machines"))
+    at.query_params["net_machines"] = "2500.5"
+    at.run()
+    assert at.markdown[0].value == "value=2500"
+    assert "not a whole number" in at.warning[0].value
+    assert "the page uses **2,500**" in at.warning[0].value
+
+
+def test_an_off_grid_link_value_is_used_without_a_message():
+    at = AppTest.from_string(render_script("net_machines"))
+    at.query_params["net_machines"] = "150"
+    at.run()
+    assert at.markdown[0].value == "value=150"
+    assert not at.warning
+
+
+def test_a_lower_maximum_follows_the_page_and_names_what_is_used():
+    at = AppTest.from_string("from explorer import settings\n"
+                             "value = settings.render('net_pick', maximum=99)\n")
+    at.query_params["net_pick"] = "500"
+    at.run()
+    assert at.number_input(key="net_pick").max == 99
+    assert "outside 0..99" in at.warning[0].value and "uses **0**" in at.warning[0].value
+
+
+LABELLED = ("from explorer import settings\n"
+            "import streamlit as st\n"
+            "value = settings.render('net_sort', labels=str.upper)\n"
+            "st.markdown(f'value={value}')\n")
+
+
+def test_labelled_options_show_their_labels_while_the_url_keeps_the_option():
+    at = AppTest.from_string(LABELLED)
+    at.query_params["net_sort"] = "activity"
+    at.run()
+    assert at.markdown[0].value == "value=activity"
+    assert at.radio(key="net_sort").options == ["INDEX", "FAMILY", "ACTIVITY", "ENTROPY"]
+    at.radio(key="net_sort").set_value("family").run()
+    assert at.query_params["net_sort"] == "family"
+    at.radio(key="net_sort").set_value("index").run()          # the default leaves the URL
+    assert "net_sort" not in at.query_params
+
+
+def test_a_labelled_option_not_offered_is_named():
+    at = AppTest.from_string(LABELLED)
+    at.query_params["net_sort"] = "colour"
+    at.run()
+    assert at.markdown[0].value == "value=index"
+    assert "not one of" in at.warning[0].value and "uses **INDEX**" in at.warning[0].value
+
+
+@pytest.mark.parametrize("key, raw, used, takes", [
+    ("net_machines", "150", 150, True), ("net_machines", "150.5", 150, False),
+    ("net_stay", "0.333", 0.333, True), ("net_sort", "activity", "activity", True),
+    ("net_sort", "colour", "index", False), ("m_tape", "abc", "abc", True),
+])
+def test_a_setting_tells_a_url_value_it_took_from_a_replacement(key, raw, used, takes):
+    assert settings.SETTINGS[key].takes(raw, used) is takes

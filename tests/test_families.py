@@ -329,3 +329,34 @@ def test_bad_make_bank_arguments_get_the_projects_own_error(bad, message):
         return
     with pytest.raises(FSMError, match=re.escape(message)):
         families.make_bank(**arguments)
+
+
+def test_made_machines_name_their_states_by_what_they_remember():
+    assert families.make_machine("delay_line", "ab", k=3).states == (
+        "aaa", "aab", "aba", "abb", "baa", "bab", "bba", "bbb")
+    assert families.make_machine("counter", "ab", modulus=3).states == ("count 0", "count 1",
+                                                                       "count 2")
+    assert families.make_machine("parity", "ab").states == ("even", "odd")
+    assert families.make_machine("gated_cell", "ab").states == ("empty", "armed", "holding a",
+                                                               "holding b")
+    assert families.make_machine("random", "ab", n_states=3).states == ("q0", "q1", "q2")
+
+
+def test_a_delay_line_state_name_is_the_symbols_it_holds_oldest_first():
+    """Reading any word of k symbols leaves a delay line in the state named by that word;
+    whitespace symbols show as visible marks, longer symbols are joined with a dot."""
+    machine = families.make_machine("delay_line", ("x", " ", "\n"), k=2)
+    for word in (("x", " "), ("\n", "x"), (" ", " ")):
+        shown = "".join(families.VISIBLE_SYMBOLS.get(s, s) for s in word)
+        assert machine.states[int(machine.run(list(word))[-1])] == shown
+    words = families.make_machine("delay_line", ("a1", "d"), k=2)
+    assert words.states == ("a1·a1", "a1·d", "d·a1", "d·d")
+
+
+def test_name_states_keeps_the_machine_when_its_family_has_no_names_for_it():
+    bank = families.make_bank({"delay_line": 1.0, "random": 1.0}, 2, "ab", k=2, n_states=5)
+    assert families.name_states(bank.machine(1), "random") == bank.machine(1)
+    assert families.name_states(bank.machine(1), "delay_line") == bank.machine(1)   # 5 != 2**k
+    named = families.name_states(bank.machine(0), "delay_line")
+    assert named.states == ("aa", "ab", "ba", "bb")
+    assert named.transitions.tolist() == bank.machine(0).transitions.tolist()

@@ -5,11 +5,15 @@ tape (explorer/session.py) -> figures (explorer/machine_figures.py).  The
 machine is rebuilt from the "Start from" settings only when the user changes
 one of them (or on a first visit), so table edits, uploads and machines opened
 from the Network page stay until the user asks for another.
+
+The address bar reproduces the page: the settings are URL-bound widgets, a
+machine no setting describes travels as ``m_machine`` (compactly encoded, see
+:func:`explorer.session.machine_link`) and the tape position as ``m_step``.
 """
 import streamlit as st
 
 from explorer import machine_figures as figures
-from explorer import session, settings
+from explorer import session, settings, theme
 from explorer.click_counter import counting_button, new_clicks
 from explorer.limits import LIMITS
 from fsm_engine.analysis import step_position
@@ -24,6 +28,11 @@ IMPORT_MESSAGE = "machine_import_message"
 COMMA_FILE = "machine_comma_file"
 #: the machine version rebuild() last made (any other version came from elsewhere)
 BUILT_VERSION = "machine_built_version"
+#: a link's tape position waiting for the tape it counts on, and a link that could not be read
+LINK_STEP = "machine_link_step"
+LINK_MESSAGE = "machine_link_message"
+#: bumped by "Undo the edit", so the table editor starts again from the current machine
+TABLE_REVISION = "machine_table_revision"
 #: the family parameter each randomise setting feeds
 FAMILY_SETTINGS = {"n_states": "m_states", "stay": "m_stay", "k": "m_k", "modulus": "m_modulus"}
 
@@ -82,6 +91,10 @@ def _apply_import(outcome: session.ImportOutcome, filename: str) -> None:
                                         outcome.notes)
 
 
+def undo_edit() -> None:
+    st.session_state[TABLE_REVISION] = st.session_state.get(TABLE_REVISION, 0) + 1
+
+
 def step_by(delta: int, length: int) -> None:
     session.set_playing(False)
     session.set_tape_position(min(length, session.tape_position() + delta))
@@ -98,17 +111,66 @@ def play(length: int) -> None:
     session.set_playing(True)
 
 
+# ---------------------------------------------------------------------- links
+def open_link() -> None:
+    """On a session's first visit: the machine and tape position the link carries, if any.
+
+    A link's machine replaces the one its settings describe (it was on screen when the
+    link was copied); a damaged one is named and the settings' machine is shown instead.
+    """
+    st.session_state[LINK_STEP] = _whole_number(st.query_params.get(session.STEP_PARAM))
+    word = st.query_params.get(session.MACHINE_PARAM)
+    if word is None:
+        return
+    try:
+        machine, source = session.machine_from_link(word)
+    except FSMError as err:
+        st.session_state[LINK_MESSAGE] = (f"The link's machine could not be read: {err}. "
+                                          "Showing the machine its settings describe.")
+        return
+    session.set_machine(machine, source)
+
+
+def _whole_number(raw: str | None) -> int | None:
+    try:
+        return max(0, int(raw)) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def sync_link(position: int) -> None:
+    """Write what no widget holds into the address bar: the machine when no setting describes
+    it (or nothing, when it is too large: then a note says the link holds the settings
+    only), and the tape position."""
+    word = None
+    if st.session_state.get(BUILT_VERSION) != session.machine_version():
+        word = session.machine_link(session.current_machine(), session.machine_source())
+    _set_param(session.MACHINE_PARAM, word)
+    _set_param(session.STEP_PARAM, str(position) if position else None)
+
+
+def _set_param(name: str, value: str | None) -> None:
+    if st.query_params.get(name) == value:
+        return
+    if value is None:
+        del st.query_params[name]
+    else:
+        st.query_params[name] = value
+
+
 # ---------------------------------------------------------------------- page parts
 def build_panel() -> None:
     """Start from a preset or a random family member; edit the table; import and export."""
     st.subheader("Build")
-    start = settings.render("m_start", on_change=rebuild)
+    start = settings.render("m_start", on_change=rebuild,
+                            labels={"preset": "an example", "random": "a random machine"}.get)
     if start == "preset":
-        name = settings.render("m_preset", on_change=rebuild)
-        info = session.preset_info(name)
-        st.markdown(f"**{info['title']}**  \n{info['description']}")
+        name = settings.render("m_preset", on_change=rebuild,
+                               labels=lambda n: session.preset_info(n)["title"])
+        st.markdown(session.preset_info(name)["description"])
     else:
-        family = settings.render("m_family", on_change=rebuild)
+        family = settings.render("m_family", on_change=rebuild,
+                                 labels=lambda f: f.replace("_", " "))
         settings.render("m_alphabet", on_change=rebuild)
         for param in FAMILIES[family].params:
             settings.render(FAMILY_SETTINGS[param], on_change=rebuild)
@@ -119,8 +181,16 @@ def build_panel() -> None:
         st.caption(f"{family.replace('_', ' ')}: {FAMILIES[family].summary}.")
     if not session.has_machine():
         rebuild()
+    machine = session.current_machine()
+    st.caption(f"Current machine: {session.machine_source()} — {machine.n_states} states, "
+               f"alphabet {' '.join(machine.alphabet)}")
     status = st.container()   # always present, so the tabs below keep their place and choice
     build_version, build_message = st.session_state.get(BUILD_MESSAGE, (None, ""))
+    link_message = st.session_state.get(LINK_MESSAGE)
+    if isinstance(link_message, str):     # about the machine just built in its place
+        st.session_state[LINK_MESSAGE] = link_message = (session.machine_version(), link_message)
+    if link_message and link_message[0] == session.machine_version():
+        status.warning(link_message[1], icon=":material/link_off:")
     if build_version == session.machine_version():
         status.error(build_message, icon=":material/error:")
     elif st.session_state.get(BUILT_VERSION) != session.machine_version():
@@ -140,21 +210,23 @@ def table_editor() -> None:
     machine = session.current_machine()
     version = session.machine_version()
     frame = session.table_frame(machine)
+    columns = {session.STATE_COLUMN: st.column_config.TextColumn(
+        "state", required=True, help="the state's name (every state needs its own)")}
+    for x, symbol in enumerate(machine.alphabet):
+        columns[session.symbol_column(x)] = st.column_config.SelectboxColumn(
+            f"on {symbol}", options=list(machine.states),
+            help=f"the next state after reading {symbol!r}")
+    columns[session.OUTPUT_COLUMN] = st.column_config.NumberColumn(
+        "output", help="the number this state emits")
     if machine.n_states > LIMITS.max_diagram_states:
         st.info(f"This machine has {machine.n_states} states; the table editor handles at most "
                 f"{LIMITS.max_diagram_states}. It is shown read-only.", icon=":material/info:")
-        st.dataframe(frame, hide_index=True)
+        st.dataframe(frame, hide_index=True, column_config=columns)
         return
+    revision = st.session_state.get(TABLE_REVISION, 0)
+    edited = st.data_editor(frame, key=f"w_table_{version}_{revision}", num_rows="dynamic",
+                            hide_index=True, column_config=columns, width="stretch")
     names = list(machine.states)
-    columns = {session.STATE_COLUMN: st.column_config.TextColumn("state", required=True,
-                                                                  width="small")}
-    for x, symbol in enumerate(machine.alphabet):
-        columns[session.symbol_column(x)] = st.column_config.SelectboxColumn(
-            f"on {symbol}", options=names, help=f"the next state after reading {symbol!r}")
-    columns[session.OUTPUT_COLUMN] = st.column_config.NumberColumn(
-        "output", help="the number this state emits")
-    edited = st.data_editor(frame, key=f"w_table_{version}", num_rows="dynamic", hide_index=True,
-                            column_config=columns, width="stretch")
     start = st.selectbox("Start state", names, index=machine.start, key=f"w_start_{version}")
     st.caption(f"Add or delete rows to add or remove states (at most "
                f"{LIMITS.max_diagram_states}). A new state loops to itself until you point it "
@@ -164,6 +236,8 @@ def table_editor() -> None:
     except FSMError as err:
         st.error(f"That edit was not applied: {err}. The diagram shows the last valid machine.",
                  icon=":material/edit_off:")
+        st.button("Undo the edit", key="btn_undo_edit", on_click=undo_edit,
+                  icon=":material/undo:")
         return
     if changed != machine:
         session.set_machine(changed, "edited in the table")
@@ -172,9 +246,13 @@ def table_editor() -> None:
 
 def import_export() -> None:
     """Upload a .json / .jff machine (answering the comma-label question) and download this one."""
-    st.file_uploader("Import a machine (.json or JFLAP .jff)", type=["json", "jff"], key="w_upload",
-                     on_change=on_upload,
-                     max_upload_size=max(1, -(-LIMITS.max_upload_bytes // 1_000_000)),
+    megabytes = LIMITS.max_upload_bytes / 1_000_000
+    st.file_uploader(f"Import a machine (.json or JFLAP .jff, at most {megabytes:g} MB)",
+                     type=["json", "jff"], key="w_upload", on_change=on_upload,
+                     # Streamlit refuses larger files in the browser with only a red mark, so
+                     # its limit is set well above ours: most files over our cap reach the
+                     # server and get a message saying the cap
+                     max_upload_size=max(1, -(-4 * LIMITS.max_upload_bytes // 1_000_000)),
                      help=f"At most {LIMITS.max_upload_bytes:,} bytes. JFLAP: finite automata "
                           "(deterministic) and Moore machines with numeric outputs.")
     version, kind, text, notes = st.session_state.get(IMPORT_MESSAGE, (None, "", "", ()))
@@ -191,51 +269,56 @@ def import_export() -> None:
     st.markdown("**Download this machine**")
     machine = session.current_machine()
     formats = [("json", "JSON"), ("jff", "JFLAP .jff"), ("dot", "DOT")]
-    for column, (fmt, label) in zip(st.columns(len(formats)), formats, strict=True):
-        try:
-            payload, filename, mime = dump_machine(machine, fmt)
-        except FSMError as err:      # never expected (a Machine is always exportable); say so
-            column.caption(f"{label}: cannot be written ({err})")
-            continue
-        column.download_button(label, payload, filename, mime, key=f"btn_download_{fmt}",
-                               on_click="ignore", icon=":material/download:", width="stretch")
+    with st.container(horizontal=True):
+        for fmt, label in formats:
+            try:
+                payload, filename, mime = dump_machine(machine, fmt)
+            except FSMError as err:  # never expected (a Machine is always exportable); say so
+                st.caption(f"{label}: cannot be written ({err})")
+                continue
+            st.download_button(label, payload, filename, mime, key=f"btn_download_{fmt}",
+                               on_click="ignore", icon=":material/download:")
 
 
 def tape_controls(machine) -> session.Tape:
-    """The input settings and the tape they make."""
-    source_column, speed_column = st.columns([3, 2])
-    source = settings.render("m_tape_source", source_column)
-    settings.render("m_speed", speed_column)
-    if source == "random":
-        length_column, seed_column = st.columns([3, 2])
-        settings.render("m_tape_length", length_column)
-        settings.render("m_tape_seed", seed_column)
-    else:
-        settings.render("m_tape")
+    """The input settings (folded away: they change less often than the step) and the tape."""
+    with st.expander("Input and speed", icon=":material/tune:"):
+        source = settings.render("m_tape_source", labels={"random": "random symbols",
+                                                          "typed": "typed by you"}.get)
+        if source == "random":
+            length_column, seed_column = st.columns([3, 2])
+            settings.render("m_tape_length", length_column)
+            settings.render("m_tape_seed", seed_column)
+        else:
+            settings.render("m_tape")
+        settings.render("m_speed")
     tape = session.read_tape(machine, source, settings.value("m_tape"),
                              settings.value("m_tape_length"), settings.value("m_tape_seed"))
     if tape.message:
         st.warning(tape.message, icon=":material/warning:")
+    pending = st.session_state.pop(LINK_STEP, None)
+    if pending is not None:
+        session.set_tape_position(pending)
     if session.tape_position() > tape.length:
         session.set_tape_position(tape.length)
     return tape
 
 
 def step_controls(tape: session.Tape) -> None:
-    """Reset, back, step, play and pause, outside the ticking fragment."""
+    """Reset, back, step, play and pause, outside the ticking fragment; each button as wide
+    as its label (a row too narrow for all five wraps instead of cutting a label short)."""
     position, playing, length = session.tape_position(), session.is_playing(), tape.length
-    reset, back, forward, play_column, pause = st.columns(5)
-    reset.button("Reset", key="btn_reset", on_click=rewind, icon=":material/first_page:",
-                 disabled=position == 0 and not playing, width="stretch")
-    back.button("Back", key="btn_back", on_click=step_by, args=(-1, length),
-                icon=":material/chevron_left:", disabled=position == 0, width="stretch")
-    with forward:       # every click is a step, however fast (see explorer/click_counter.py)
+    with st.container(horizontal=True, gap="small", key="step_controls"):
+        st.button("Reset", key="btn_reset", on_click=rewind, icon=":material/first_page:",
+                  disabled=position == 0 and not playing)
+        st.button("Back", key="btn_back", on_click=step_by, args=(-1, length),
+                  icon=":material/chevron_left:", disabled=position == 0)
+        # every click is a step, however fast (see explorer/click_counter.py)
         counting_button("Step", "btn_step", disabled=position >= length, primary=True)
-    play_column.button("Play", key="btn_play", on_click=play, args=(length,),
-                       icon=":material/play_arrow:", disabled=playing or length == 0,
-                       width="stretch")
-    pause.button("Pause", key="btn_pause", on_click=session.set_playing, args=(False,),
-                 icon=":material/pause:", disabled=not playing, width="stretch")
+        st.button("Play", key="btn_play", on_click=play, args=(length,),
+                  icon=":material/play_arrow:", disabled=playing or length == 0)
+        st.button("Pause", key="btn_pause", on_click=session.set_playing, args=(False,),
+                  icon=":material/pause:", disabled=not playing)
 
 
 def live_view(tape: session.Tape) -> None:
@@ -253,41 +336,61 @@ def live_view(tape: session.Tape) -> None:
     st.markdown(f"#### Step {position} of {tape.length} · state **{machine.states[current]}** · "
                 f"output **{output:.3g}**")
     if machine.n_states > LIMITS.max_diagram_states:
-        st.info(f"This machine has {machine.n_states} states; diagrams are drawn for at most "
-                f"{LIMITS.max_diagram_states} (LIMITS.max_diagram_states). Stepping, the output "
-                "trace and the analysis still work.", icon=":material/info:")
+        st.info(f"This machine has {machine.n_states} states; diagrams are drawn for machines "
+                f"of at most {LIMITS.max_diagram_states} states. Stepping, the output trace and "
+                "the analysis still work.", icon=":material/info:")
     else:
-        st.graphviz_chart(figures.diagram(machine, states, tape.symbols, position), width="stretch")
-    st.html(figures.tape_html(tape.symbols, position))
+        st.graphviz_chart(figures.diagram(machine, states, tape.symbols, position),
+                          width="stretch", height=figures.diagram_height(machine.n_states))
+        if machine.n_states > figures.READABLE_STATES:
+            st.caption(figures.ENLARGE_HINT)
+    st.html(figures.tape_html(tape.symbols, position, legend=True))
     st.plotly_chart(figures.output_figure(machine, states, position), key="w_output_chart",
                     theme=None, config={"displayModeBar": False})
+    sync_link(position)
 
 
 def analysis_panel() -> None:
     machine = session.current_machine()
     analysis = session.analysis(machine)
-    st.subheader("Analysis")
-    metrics = figures.analysis_summary(machine, analysis)
-    for column, (label, value, help_text) in zip(st.columns(len(metrics)), metrics, strict=True):
-        column.metric(label, value, help=help_text)
+    st.subheader("What it remembers")
+    with st.container(horizontal=True, gap="medium"):
+        for label, value, help_text in figures.analysis_summary(machine, analysis):
+            st.metric(label, value, help=help_text, width="content")
+    st.markdown(figures.memory_text(machine, analysis))
     st.caption("Strongly connected parts: " + figures.components_text(machine, analysis))
-    if analysis["memory_horizon_note"]:
-        st.caption(f"Memory horizon: {analysis['memory_horizon_note']}.")
+    if analysis["memory_horizon_note"] and analysis["memory_horizon"] is None \
+            and not analysis["memory_horizon_note"].startswith("none"):
+        st.caption(f"Reset input: {analysis['memory_horizon_note']}.")
+    if analysis["memory_window_note"]:
+        st.caption(f"Memory window: {analysis['memory_window_note']}.")
+
+
+def link_note() -> None:
+    """Say so when the machine on screen cannot travel in a link."""
+    if st.session_state.get(BUILT_VERSION) == session.machine_version():
+        return
+    if session.machine_link(session.current_machine(), session.machine_source()) is None:
+        st.info(f"This machine is too large to fit in a link (over {LIMITS.max_link_chars:,} "
+                "characters): a copied link holds the settings only, and opens the machine they "
+                "describe. Download the machine (Import / export) to share it.",
+                icon=":material/link_off:")
 
 
 # ---------------------------------------------------------------------- the page
+st.html(theme.PAGE_STYLE)
+if not session.has_machine():
+    open_link()
 st.title("Machine")
 st.caption("Build a Moore machine on the left, then step an input through it on the right: the "
            "filled state is where the machine is now, the bold arrow the transition it just took, "
            "and the chart below the outputs it has emitted so far.")
-build_column, run_column = st.columns([2, 3], gap="large")
+build_column, run_column = st.columns([2, 3], gap="medium")
 with build_column:
     build_panel()
 machine = session.current_machine()
 with run_column:
-    st.subheader("Run")
-    st.caption(f"Current machine: {session.machine_source()} — {machine.n_states} states, "
-               f"alphabet {' '.join(machine.alphabet)}")
+    link_note()
     tape = tape_controls(machine)
     steps = new_clicks("btn_step")     # Step clicks since the last run, each one a step
     if steps:

@@ -4,16 +4,17 @@ A thin controller: settings (explorer/settings.py) -> a cached, summarised
 network (explorer/network_model.py) -> figures (explorer/network_figures.py).
 A request over a cap is refused with a message naming the cap and the last good
 network stays on screen.  The one-machine drill-down is a fragment, so moving
-its time slider reruns only the diagram, never the network.
+its time slider reruns only the diagram, never the network; its machine and time
+are URL-bound settings (``net_pick``, ``net_time``) like every other, so a link
+shows the same machine at the same time.
 """
 import numpy as np
 import streamlit as st
 
+from explorer import machine_figures, session, settings, theme
 from explorer import network_figures as figures
 from explorer import network_model as model
-from explorer import session, settings
 from explorer.limits import LIMITS
-from explorer.machine_figures import tape_html
 from fsm_engine import analysis
 from fsm_engine.errors import FSMError
 from fsm_engine.families import FAMILIES
@@ -23,10 +24,21 @@ LAST_SPEC = "network_last_spec"
 #: the family parameter each setting feeds
 FAMILY_SETTINGS = {"n_states": "net_states", "stay": "net_stay", "k": "net_k",
                    "modulus": "net_modulus"}
-#: widget keys of the drill-down (page-local, not in the URL: their ranges follow the network)
-MACHINE_KEY, TIME_KEY = "w_net_machine", "w_net_time"
-#: inputs read when a machine is first shown (so a transition is already lit)
-FIRST_TIME = 10
+#: settings of the drill-down (URL-bound; their ranges follow the network on screen)
+MACHINE_KEY, TIME_KEY = "net_pick", "net_time"
+#: how the raster orders read (the URL keeps the engine's names)
+ORDER_LABELS = {"index": "machine number", "family": "family", "activity": "activity",
+                "entropy": "spread over states"}
+#: what each order puts first, said under the pictures
+ORDER_TEXT = {
+    "index": "Rows are in machine-number order.",
+    "family": "Rows are grouped by family; within a family, machines that use few of their "
+              "states come first.",
+    "activity": "Rows are ordered by activity, how often a machine's state changes: the calmest "
+                "machines (the longest memory) are at the top, the busiest at the bottom.",
+    "entropy": "Rows are ordered by how evenly a machine spreads its time over its states (the "
+               "entropy of its state visits): machines stuck in a few states are at the top, "
+               "machines using all their states at the bottom."}
 
 
 def mix_key(family: str) -> str:
@@ -59,7 +71,7 @@ def build_panel() -> None:
         settings.render(FAMILY_SETTINGS[param])
     settings.render("net_seed")
     st.markdown("**Input**")
-    source = settings.render("net_input")
+    source = settings.render("net_input", labels=lambda name: name.replace("_", " "))
     if source == settings.TYPED_TEXT:
         settings.render("net_text")
     settings.render("net_steps")
@@ -94,8 +106,8 @@ def rasters(network: model.Network) -> None:
     """States and outputs over time for a sample of machines, in the chosen order."""
     sample = network.raster_machines
     families = network.families[sample]
-    order = analysis.row_order(settings.render("net_sort"), families, network.entropy[sample],
-                              network.changes[sample])
+    chosen = settings.render("net_sort", labels=ORDER_LABELS.get)
+    order = analysis.row_order(chosen, families, network.entropy[sample], network.changes[sample])
     labels = (network.raster_steps, sample[order], families[order])
     thinned = _thinning_note(network)
     st.markdown("##### States over time")
@@ -104,7 +116,7 @@ def rasters(network: model.Network) -> None:
     st.caption("Each row is one machine and each column one input; the colour is the state the "
                "machine is in after reading that input. Vertical stripes: many machines react to "
                "the same input at once. Long flat runs: a machine holds its state — that is "
-               f"memory. {thinned}")
+               f"memory. {ORDER_TEXT[chosen]} {thinned}")
     st.markdown("##### Outputs over time")
     st.plotly_chart(figures.output_raster(network.raster_outputs[:, order], *labels),
                     key="w_output_raster", config={"displayModeBar": False})
@@ -137,10 +149,11 @@ def occupancy_and_rank(network: model.Network) -> None:
     with rank_column:
         st.markdown("##### Separation: how many independent features?")
         output_rank, state_rank = network.output_rank, network.state_rank
-        left, right = st.columns(2)
-        for column, label, rank in ((left, "Output features", output_rank),
-                                    (right, "One-hot state features", state_rank)):
-            column.metric(label, f"{rank.rank:,} of {min(rank.n_steps, rank.n_features):,}",
+        with st.container(horizontal=True, gap="medium"):
+            for label, rank in (("Output features", output_rank),
+                                ("One-hot state features", state_rank)):
+                st.metric(label, f"{rank.rank:,} of {min(rank.n_steps, rank.n_features):,}",
+                          width="content",
                           help=f"The rank of a {rank.n_steps:,} × {rank.n_features:,} matrix "
                                "(steps × features); it can be at most the smaller of the two.")
         st.caption(
@@ -162,12 +175,9 @@ def machine_view(network: model.Network) -> None:
     _clamp(MACHINE_KEY, n_machines - 1)
     _clamp(TIME_KEY, n_steps)
     pick_column, time_column = st.columns([1, 3], vertical_alignment="bottom")
-    index = pick_column.number_input("Machine number", 0, n_machines - 1, 0, key=MACHINE_KEY,
-                                     help=f"Any machine of the network, 0 to {n_machines - 1:,}.")
-    t = time_column.slider("Inputs read", 0, n_steps, min(FIRST_TIME, n_steps), key=TIME_KEY,
-                           help="Move through time: the diagram lights the state the machine is "
-                                "in after this many inputs, and the transition it just took.")
-    machine = network.bank.machine(index)
+    index = settings.render(MACHINE_KEY, pick_column, maximum=n_machines - 1)
+    t = settings.render(TIME_KEY, time_column, maximum=n_steps)
+    machine = model.drill_machine(network, index)
     family = str(network.families[index])
     states = model.machine_states(network, index)                              # [T]
     state, edge = model.position(states, network.stream, machine.start, t)
@@ -175,7 +185,7 @@ def machine_view(network: model.Network) -> None:
             f"{machine.states[state]}**" if edge else f"is in its start state "
             f"**{machine.states[state]}**")
     symbols = np.asarray(network.bank.alphabet, dtype=object)[network.stream.inputs]  # [T]
-    st.html(tape_html(symbols, t))
+    st.html(machine_figures.tape_html(symbols, t, legend=True))
     diagram_column, text_column = st.columns([2, 1], gap="large")
     with text_column:
         st.markdown(f"Machine **{index:,}** is a **{figures.family_label(family)}** machine with "
@@ -184,33 +194,57 @@ def machine_view(network: model.Network) -> None:
                     f"**{machine.outputs[state]:.2f}**.")
         opened = st.button("Open in the Machine page", key="btn_open_machine",
                            icon=":material/open_in_new:")
-        st.caption("The Machine page lets you edit this machine, step it through your own "
-                   "input, and see how long it remembers.")
+        st.caption("The Machine page continues with this machine on the network's input from "
+                   "here: step it on, edit it, and see how long it remembers.")
     with diagram_column:
         if machine.n_states > LIMITS.max_diagram_states:
-            st.info(f"This machine has {machine.n_states} states; diagrams are drawn for at most "
-                    f"{LIMITS.max_diagram_states} (FSM_EXPLORER_MAX_DIAGRAM_STATES). Pick a "
-                    "machine of a smaller family, or lower the states per machine.",
-                    icon=":material/info:")
+            st.info(f"This machine has {machine.n_states} states; diagrams are drawn for machines "
+                    f"of at most {LIMITS.max_diagram_states} states. Pick a machine of a smaller "
+                    "family, or lower the states per machine.", icon=":material/info:")
         else:
             st.graphviz_chart(machine.to_dot(state, edge, name=f"machine {index}"),
-                              width="stretch")
+                              width="stretch", height=diagram_height(machine.n_states))
             st.caption("The filled circle is the state the machine is in; the bold red arrow is "
                        "the transition it just took. Each circle shows the state's name and its "
-                       "output.")
+                       "output." + (f" {machine_figures.ENLARGE_HINT}"
+                                    if machine.n_states > machine_figures.READABLE_STATES else ""))
     if opened:
-        session.set_machine(machine, f"network machine {index} ({figures.family_label(family)})")
-        # the Network page's URL-bound settings cannot be cleared by a plain switch_page
-        st.switch_page("explorer/pages/machine.py", query_params={})
+        open_on_machine_page(network, index, t)
+
+
+def diagram_height(n_states: int) -> int:
+    """Pixels of the drill-down diagram's box: this column is wider than the Machine page's,
+    so its box is taller for the same readable labels."""
+    return machine_figures.diagram_height(n_states) + (40 if n_states <= 4 else 80)
+
+
+def open_on_machine_page(network: model.Network, index: int, t: int) -> None:
+    """Switch to the Machine page with this machine, reading the network's input at time ``t``
+    (the input becomes the Machine page's typed input, the step its position)."""
+    try:
+        view = model.machine_page_view(network, index, t)
+    except FSMError as err:
+        st.error(f"This machine cannot be opened on the Machine page: {err}.",
+                 icon=":material/block:")
+        return
+    session.set_machine(view.machine, view.source)
+    session.set_tape_position(view.position)
+    st.session_state["m_tape_source"] = "typed"
+    st.session_state["m_tape"] = view.tape
+    # the Network page's URL-bound settings cannot be cleared by a plain switch_page
+    st.switch_page("explorer/pages/machine.py",
+                   query_params={"m_tape_source": "typed", "m_tape": view.tape,
+                                 session.STEP_PARAM: str(view.position)})
 
 
 def _clamp(key: str, highest: int) -> None:
-    """Keep a drill-down widget's value inside a network that may have shrunk."""
-    if st.session_state.get(key, 0) > highest:
+    """Keep a drill-down setting's value inside a network that may have shrunk."""
+    if settings.value(key) > highest:
         st.session_state[key] = highest
 
 
 # ---------------------------------------------------------------------- the page
+st.html(theme.PAGE_STYLE)
 st.title("Network")
 st.caption("Many small machines read the same input at the same time. Each keeps its own state; "
            "together their states and outputs are the features a trained readout combines.")
