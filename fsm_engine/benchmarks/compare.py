@@ -130,13 +130,13 @@ SUITE: tuple[Entry, ...] = (
     Entry("temporal_parity", "temporal_parity", {"n": 5, "tau": 2, "T": 10_000}, 30, 8,
           designed=tuple(_ridge(**d) for d in _delay_lines(6, 7, 8)),
           why="a delay line of n+τ bits makes the window's parity a lookup"),
-    Entry("five_bit_memory", "five_bit_memory", {"T0": 200}, 120, 12, ablation=True),
-    Entry("five_bit_memory_held_out", "five_bit_memory", {"T0": 200, "n_test": 8}, 120, 12,
+    Entry("five_bit_memory", "five_bit_memory", {"T0": 200}, 200, 12, ablation=True),
+    Entry("five_bit_memory_held_out", "five_bit_memory", {"T0": 200, "n_test": 8}, 200, 12,
           ablation=True),
     Entry("twenty_bit_memory", "twenty_bit_memory", {"T0": 50, "n_train": 500, "n_test": 100},
           50, 12),
     Entry("embedded_reber", "embedded_reber", {"n_strings": 1000}, 30, 8),
-    Entry("temporal_order", "temporal_order", {"q": 2, "n_sequences": 1000}, 80, 12,
+    Entry("temporal_order", "temporal_order", {"q": 2, "n_sequences": 1000}, 100, 12,
           designed=tuple(_ridge(family="random", n_machines=500, stay=stay, n_states=states)
                          for stay in (0.7, 0.9) for states in (4, 8)),
           why="slow random machines (a transition stays put with probability `stay`) keep "
@@ -511,6 +511,7 @@ def _result(suite, chosen, search_rows, search_role, final_rows, final_role, *, 
             stages=clock["stages"], wall_seconds=_wall_seconds(clock),
             load_average_start=_first_session(clock).get("load_average_start"),
             load_average_end=_last_session(clock).get("load_average_end"),
+            cpu_share=_cpu_share(list(search_rows) + list(final_rows)),
             protocol=("search: every model tries at most the same number of configurations, "
                       "each for the task's search_seconds on the validation seeds' instances, "
                       "scored on their held-out part; the best by the primary metric (then "
@@ -520,6 +521,14 @@ def _result(suite, chosen, search_rows, search_role, final_rows, final_role, *, 
         "tasks": task_info, "chosen": chosen, "summary": summary, "baselines": baselines,
         "runs": runs, "search": search,
     }
+
+
+def _cpu_share(rows: Sequence[dict]) -> float | None:
+    """Processor seconds per wall-clock second the runs got (1.0: a core to themselves)."""
+    timed = [r for r in rows if results.finite(r.get("cpu_seconds"))
+             and results.finite(r.get("wall_seconds"))]
+    wall = sum(r["wall_seconds"] for r in timed)
+    return round(sum(r["cpu_seconds"] for r in timed) / wall, 3) if wall else None
 
 
 def _sessions(clock: dict) -> list[dict]:
@@ -642,8 +651,10 @@ def format_tables(result: dict) -> str:
              " run)", "",
              f"{meta['date']}; {meta['workers']} worker processes, one BLAS thread each; load "
              f"average {meta['load_average_start']} at start, {meta['load_average_end']} at "
-             f"end; {meta['wall_seconds'] / 60:.0f} minutes. Test seeds {meta['test_seeds']}, "
-             f"validation seeds {meta['validation_seeds']}.", "",
+             f"end; {meta['wall_seconds'] / 60:.0f} minutes. Budgets and seconds are processor "
+             f"seconds of one core (a run got {meta['cpu_share']} processor seconds per "
+             f"wall-clock second on average). Test seeds {meta['test_seeds']}, validation "
+             f"seeds {meta['validation_seeds']}.", "",
              "## Final runs: mean ± sd over the test seeds, seeds solved, median seconds", "",
              pivot_table(result), "",
              "## Final runs in detail (chosen configuration, held-out data)", "",
