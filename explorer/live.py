@@ -279,17 +279,30 @@ def chart(figure, key: str, *, clickable: bool = False, width: str = "stretch"):
 def clicked_index(event, figure) -> int | None:
     """The index a click on a live chart picked: the first ``customdata`` entry of the first
     selected point (looked up in ``figure`` when the event carries no customdata)."""
-    points = getattr(getattr(event, "selection", None), "points", None) or []
+    points = _points(event) if event is not None else []
     if not points:
         return None
     point = points[0]
     data = point.get("customdata")
+    if data is None and figure is None:
+        return None
     if data is None:
         index = point.get("point_index", point.get("point_number"))
         if index is None:
             return None
         data = figure.data[point.get("curve_number", 0)].customdata[index]
     return int(data[0] if np.ndim(data) else data)
+
+
+def _points(event) -> list:
+    """The selected points of a chart's selection event (an object or a dict), or []."""
+    selection = event.get("selection") if isinstance(event, dict) \
+        else getattr(event, "selection", None)
+    if selection is None:
+        return []
+    points = selection.get("points") if isinstance(selection, dict) \
+        else getattr(selection, "points", None)
+    return list(points or [])
 
 
 def request_page(page: str, query_params: dict | None = None) -> None:

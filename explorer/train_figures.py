@@ -130,7 +130,8 @@ def metric_figure(updates, values, chance: float, *, metric: str, greater_is_bet
 
 
 def weight_map(weights, kind: str, *, classes=(), unit: str = "machine",
-               clickable: bool = True, cap: int = LIMITS.weight_cells) -> go.Figure:
+               clickable: bool = True, pause_to_click: bool = False,
+               cap: int = LIMITS.weight_cells) -> go.Figure:
     """The readout's weights as coloured squares, one per weight, clickable.
 
     Parameters
@@ -144,6 +145,7 @@ def weight_map(weights, kind: str, *, classes=(), unit: str = "machine",
     classes : names of the K outputs (``CLASSES``).
     unit : what a column of the features is ("machine" or "unit").
     clickable : say in the subtitle that a square opens its machine.
+    pause_to_click : say instead that a square opens its machine once training is paused.
     cap : most squares drawn; beyond it an evenly spread sample of machines is drawn.
 
     Returns
@@ -222,6 +224,8 @@ def weight_map(weights, kind: str, *, classes=(), unit: str = "machine",
         subtitle = f"{n_states} states per row, {subtitle}"
     if clickable:
         subtitle += " · click one to open it"
+    elif pause_to_click:
+        subtitle += " · pause, then click one to open it"
     cell = min(MAP_WIDTH / columns, MAP_HEIGHT / rows, MAX_CELL)
     low, high = theme.symmetric_range(values)
     data = [dict(type="scatter", x=x, y=y, mode="markers", customdata=customdata,

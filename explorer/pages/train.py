@@ -206,9 +206,14 @@ def weights_view() -> None:
         weights, kind = model.weight_view(run)
         bank = model.is_bank(run)
         generation = st.session_state.setdefault(WEIGHTS_GENERATION, 0)
+        # clickable while paused: a chart redrawn with new weights is a new element to
+        # Streamlit, and a click on the one being replaced is lost (about half of them
+        # while training, measured), so a training map asks for a pause instead
+        clickable = bank and not run.running
         figure = figures.weight_map(weights, kind, classes=task.classes,
-                                    unit="machine" if bank else "unit", clickable=bank)
-        event = live.chart(figure, f"w_train_weights_{generation}", clickable=bank,
+                                    unit="machine" if bank else "unit", clickable=clickable,
+                                    pause_to_click=bank and run.running)
+        event = live.chart(figure, f"w_train_weights_{generation}", clickable=clickable,
                            width="content")
         clicked = live.clicked_index(event, figure)
         if clicked is not None:

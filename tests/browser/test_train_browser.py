@@ -72,6 +72,8 @@ def test_start_trains_and_the_loss_in_the_page_falls_then_pause_stops_the_charts
     first_weights = chart(page, "Readout weights")[0]["colour"]
     page.get_by_role("button", name="Start", exact=True).click()
     wait_for_updates(page, 40)
+    expect(page.locator(".gtitle-subtitle, .gtitle").filter(
+        has_text="pause, then click one to open it").first).to_be_attached()
     loss = chart(page, "Loss")[0]
     assert loss["name"] == "training steps" and len(loss["y"]) >= 2
     assert loss["y"][-1] < 0.8 * loss["y"][0]
@@ -83,19 +85,21 @@ def test_start_trains_and_the_loss_in_the_page_falls_then_pause_stops_the_charts
     assert charts(page) == before and updates_done(page) == stopped
 
 
-def test_a_click_on_a_weight_opens_that_machine_on_the_machine_page(open_app, screenshot):
-    page = open_app(TRAIN, QUERY)
-    page.wait_for_selector(CHARTS, timeout=60_000)
-    page.get_by_role("button", name="Step", exact=True).click()
-    wait_for_updates(page, 1)
-    page.wait_for_selector(IDLE)
+def click_a_weight(page) -> int:
+    """Click the eighth square of the weight map on screen; the machine it shows."""
     weights = page.locator("[data-testid='stPlotlyChart']").filter(
-        has=page.locator(".gtitle", has_text="Readout weights"))
+        has=page.locator(".gtitle", has_text="Readout weights")).filter(visible=True).first
     square = weights.locator(".scatterlayer .point").nth(7)
     square.hover(force=True)
     hover = page.locator(".hovertext").filter(has_text="machine #").first
     machine = int(re.search(r"machine #(\d+)", hover.text_content(timeout=10_000)).group(1))
-    square.click(force=True)
+    box = square.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    return machine
+
+
+def expect_machine_page(page, machine: int) -> int:
+    """The Machine page shows ``machine`` lit after reading its whole tape; the tape length."""
     expect(page.get_by_role("heading", name="Machine", exact=True)).to_be_visible(timeout=60_000)
     expect(page.get_by_text(f"machine {machine:,} of the Train page's network",
                             exact=False).first).to_be_visible(timeout=30_000)
@@ -107,6 +111,17 @@ def test_a_click_on_a_weight_opens_that_machine_on_the_machine_page(open_app, sc
         "[data-testid='stGraphVizChart'] svg g.node ellipse")].some(
         e => (e.getAttribute("fill") || "").toLowerCase() === "#f4a261")""")
     assert lit
+    return length
+
+
+def test_a_click_on_a_weight_opens_that_machine_on_the_machine_page(open_app, screenshot):
+    page = open_app(TRAIN, QUERY)
+    page.wait_for_selector(CHARTS, timeout=60_000)
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_for_updates(page, 1)
+    page.wait_for_selector(IDLE)
+    machine = click_a_weight(page)
+    length = expect_machine_page(page, machine)
     typed = page.get_by_test_id("stTextInputField").and_(
         page.get_by_label("Typed input", exact=True))
     assert len(typed.input_value()) == length      # the task's input, one symbol per step
