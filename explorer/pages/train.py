@@ -3,9 +3,11 @@
 A thin controller: settings (explorer/settings.py, widgets generated from the
 engine's parameter tables) -> this session's live run (explorer/train_model.py,
 explorer/live.py) -> figures (explorer/train_figures.py).  Start / Pause / Step /
-Reset sit outside the ticking fragment; the fragment does a bounded slice of
-training per tick and redraws the four charts.  Clicking a square of the weight
-map opens that machine on the Machine page, lit on the input it read.
+Reset sit outside the ticking fragments: a fast one does a bounded slice of
+training per tick and redraws the loss and the metric, a slower one redraws the
+weight map and the predictions (the charts that cost the browser most).
+Clicking a square of the weight map (paused) opens that machine on the Machine
+page, lit on the input it read.
 """
 import streamlit as st
 
@@ -54,12 +56,22 @@ def show_message(message: tuple[str, str] | None) -> None:
 
 
 # ---------------------------------------------------------------------- settings panels
-def render_params(keys: dict, names, advanced_box) -> None:
-    """Draw the settings of parameters ``names`` (advanced ones in ``advanced_box``)."""
+def render_params(keys: dict, names) -> list:
+    """Draw the settings of the parameters ``names`` that are not advanced; return the
+    advanced ones (for :func:`render_advanced`)."""
+    advanced = [n for n in names if settings.SETTINGS[keys[n]].param.advanced]
     for name in names:
-        setting = settings.SETTINGS[keys[name]]
-        where = advanced_box if setting.param.advanced else st
-        settings.render(setting.key, where)
+        if name not in advanced:
+            settings.render(keys[name])
+    return advanced
+
+
+def render_advanced(keys: dict, names, label: str) -> None:
+    """The advanced parameters ``names`` in an expander called ``label``."""
+    if names:
+        with st.expander(label):
+            for name in names:
+                settings.render(keys[name])
 
 
 def task_panel() -> None:
@@ -70,7 +82,7 @@ def task_panel() -> None:
         return
     st.caption(tasks.describe(task)["summary"])
     keys = model.task_keys(task)
-    render_params(keys, keys, st)
+    render_advanced(keys, render_params(keys, keys), "More task settings")
 
 
 def sequence_panel() -> None:
@@ -107,9 +119,9 @@ def reservoir_panel() -> None:
         except (FSMError, KeyError):
             used = set(families.PARAM_TABLE)
         names = [n for n in names if n not in families.PARAM_TABLE or n in used]
-    advanced = st.expander("More reservoir settings")
-    render_params(keys, names, advanced)
+    advanced = render_params(keys, names)
     settings.render("tr_seed")
+    render_advanced(keys, advanced, "More reservoir settings")
 
 
 def readout_panel():
@@ -117,12 +129,11 @@ def readout_panel():
     the model is built, so it can show what "automatic" is)."""
     st.subheader("Readout")
     keys = model.model_keys(settings.value("tr_model"))
-    advanced = st.expander("More readout settings")
     first = [n for n in READOUT_FIRST if n in keys]
     rest = [n for n in READOUT_GROUP if n in keys and n not in READOUT_FIRST and n != "lr"]
-    render_params(keys, first, advanced)
+    advanced = render_params(keys, first)
     rate_slot = st.container()
-    render_params(keys, rest, advanced)
+    render_advanced(keys, advanced + render_params(keys, rest), "More readout settings")
     return rate_slot
 
 
