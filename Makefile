@@ -32,9 +32,10 @@ browser:
 	  SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
 
-# The linters, one line each (config in pyproject.toml).  mypy on fsm_engine joins as a line here.
+# The linters, one line each (config in pyproject.toml; mypy checks fsm_engine).
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test: $(TEST_STAMP) browser lint
 	$(PY) -m pytest -q

@@ -48,6 +48,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import metrics, sweep, tasks
 from ..experiments import EVAL_SHARE, SUCCESS, markdown
@@ -376,7 +377,7 @@ class _Clock:
 
     def __init__(self, path: Path, resume: bool):
         self.path = path
-        self.record = {"stages": {}}
+        self.record: dict[str, Any] = {"stages": {}}
         if resume and path.exists():
             self.record = json.loads(path.read_text())
         self._executed = 0
@@ -384,8 +385,8 @@ class _Clock:
     @contextlib.contextmanager
     def stage(self, name: str):
         entry = self.record["stages"].setdefault(name, {"executed": 0, "sessions": []})
-        session = {"started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                   "load_average_start": results.load_average()}
+        session: dict[str, object] = {"started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                                      "load_average_start": results.load_average()}
         entry["sessions"].append(session)
         self._executed, tick = 0, time.perf_counter()
         self._save()
@@ -426,12 +427,13 @@ def sequences(result: dict, rows: list[dict], where: dict) -> dict:
         if key not in result["tasks"]:
             continue
         lstm = [r for r in result["runs"] if r["key"] == key and r["role"] == "lstm"]
-        entry = {"hochreiter_schmidhuber_1997": reference,
-                 "lstm": {"per_seed": [r["solved_at"]["seen"] if r.get("solved_at") else None
-                                       for r in lstm],
-                          "budget_seconds": result["tasks"][key]["seconds"],
-                          "fresh_sequences": True},
-                 "readouts": {}}
+        entry: dict[str, Any] = {
+            "hochreiter_schmidhuber_1997": reference,
+            "lstm": {"per_seed": [r["solved_at"]["seen"] if r.get("solved_at") else None
+                                  for r in lstm],
+                     "budget_seconds": result["tasks"][key]["seconds"],
+                     "fresh_sequences": True},
+            "readouts": {}}
         for role in ("fsm", "fsm_designed", "esn"):
             sized = [r for r in rows if where[r["run_id"]][:2] == (key, role)]
             if not sized:

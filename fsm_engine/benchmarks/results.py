@@ -9,6 +9,7 @@ import platform
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 
@@ -52,7 +53,8 @@ def record(row: dict, **extra) -> dict:
             "scores": row.get("scores")}
 
 
-def finite(value) -> bool:
+def finite(value: object) -> TypeGuard[float]:
+    """True for a finite int or float (not a bool, None, NaN or an infinity)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) \
         and math.isfinite(value)
 
