@@ -37,8 +37,9 @@ from fsm_engine.training import Progress, Trainer
 #: plus one evaluation and the redraw)
 RUN_EVERY = 0.2
 #: seconds between redraws of the charts that cost the browser most (a weight map of many
-#: squares): their own fragment, so the curves keep 3+ redraws a second on a loaded machine
-SLOW_EVERY = 0.5
+#: squares, a scatter of predictions): their own fragment, so they leave the browser's time
+#: to the curves (bench/ui.py: curves redrawn 1.5x as often as with all four in one tick)
+SLOW_EVERY = 1.0
 #: seconds of updates per tick (checked between updates)
 TICK_SECONDS = 0.1
 #: the most updates one tick may make (the time bound usually stops it first)
