@@ -192,11 +192,11 @@ class LiveRun:
         while len(self._recent) > 2 and now - self._recent[0][0] > RATE_WINDOW:
             self._recent.popleft()
 
-    def step(self) -> None:
-        """Exactly one update (pausing the run first)."""
+    def step(self, count: int = 1) -> None:
+        """Exactly ``count`` updates (one per click on Step), pausing the run first."""
         self.running = False
         self.message = None
-        self.advance(1)
+        self.advance(int(count))
 
     def tick(self, max_seconds: float = TICK_SECONDS) -> None:
         """One live tick while running: about ``max_seconds`` of updates, evaluated up to

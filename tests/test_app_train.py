@@ -22,6 +22,7 @@ TRAIN_PAGE = "explorer/pages/train.py"
 NETWORK_PAGE = "explorer/pages/network.py"
 #: a small network on a short stream: every rerun stays quick
 SMALL = {"tr_fsm.n_machines": "200", "tr_temporal_parity.T": "600"}
+STEP = "btn_train_step"
 GOOD_CSV = ("symbol,target\n" + "a,no\nb,yes\nb,no\na,yes\n" * 40).encode()
 
 
@@ -66,9 +67,39 @@ def messages(at: AppTest, kind: str = "error") -> list[str]:
 
 
 def click(at: AppTest, key: str) -> AppTest:
+    if key == STEP:
+        return step_clicks(at, 1)
     at.button(key=key).click().run()
     assert not at.exception, at.exception
     return at
+
+
+def step_clicks(at: AppTest, clicks: int, mount: str = "apptest") -> AppTest:
+    """What the Step button sends after ``clicks`` more clicks: its running total (fast
+    clicks reach the server as one total, see explorer/click_counter.py)."""
+    try:
+        current = at.session_state[STEP]["clicks"]
+    except (KeyError, TypeError):
+        current = None
+    count = current["count"] if current and current["mount"] == mount else 0
+    at.session_state[STEP] = {"clicks": {"mount": mount, "count": count + clicks}}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def step_button(at: AppTest) -> dict:
+    """The Step button's label, disabled flag, ... as the page sent them."""
+    def walk(node):
+        yield node
+        children = getattr(node, "children", None)
+        for child in (children.values() if isinstance(children, dict) else ()):
+            yield from walk(child)
+    for node in walk(at._tree):
+        proto = getattr(node, "proto", None)
+        if getattr(proto, "component_name", "") == "fsm_explorer_counting_button":
+            return json.loads(proto.json)
+    raise AssertionError("no Step button on the page")
 
 
 # ---------------------------------------------------------------------- the page
@@ -89,12 +120,25 @@ def test_the_page_opens_on_the_questions_model_with_four_titled_charts():
 
 def test_step_makes_exactly_one_update_per_click():
     at = open_page()
+    assert step_button(at)["label"] == "Step" and not step_button(at)["disabled"]
     click(at, "btn_train_step")
     assert run_of(at).updates == 1 and status(at).startswith("**1 update**")
     click(at, "btn_train_step")
     assert run_of(at).updates == 2
     assert run_of(at).curves["updates"] == [0.0, 1.0, 2.0]
     assert not run_of(at).running
+    step_clicks(at, 3)                 # three fast clicks reach the server as one total
+    assert run_of(at).updates == 5
+    at.run()
+    assert run_of(at).updates == 5     # a rerun counts no click twice
+
+
+def test_step_while_training_pauses_and_makes_one_update():
+    at = open_page()
+    click(at, "btn_train_start")
+    before = run_of(at).updates
+    click(at, "btn_train_step")
+    assert not run_of(at).running and run_of(at).updates == before + 1
 
 
 def test_start_trains_on_every_rerun_and_the_loss_falls():
@@ -277,7 +321,7 @@ def test_the_ridge_solver_finishes_in_one_update():
     run = run_of(at)
     assert run.finished and not run.running and run.updates == 1
     assert any("finished" in m for m in messages(at, "success"))
-    assert at.button(key="btn_train_start").disabled and at.button(key="btn_train_step").disabled
+    assert at.button(key="btn_train_start").disabled and step_button(at)["disabled"]
 
 
 def test_two_browser_sessions_never_share_a_model():

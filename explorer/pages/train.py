@@ -14,6 +14,7 @@ import streamlit as st
 from explorer import live, settings
 from explorer import train_figures as figures
 from explorer import train_model as model
+from explorer.click_counter import counting_button, new_clicks
 from explorer.limits import LIMITS
 from fsm_engine import families, metrics, models, tasks
 from fsm_engine.errors import FSMError
@@ -25,6 +26,8 @@ READOUT_GROUP = ("features",) + tuple(p.name for p in READOUT_PARAMS)
 READOUT_FIRST = ("features", "loss", "solver")
 #: session-state name of the weight map's key generation (a fresh key clears a click)
 WEIGHTS_GENERATION = "train_weights_generation"
+#: the Step button (a counting button: it sends its running number of clicks)
+STEP_BUTTON = "btn_train_step"
 
 live.follow_page_request()      # a click on a weight asked for the Machine page
 
@@ -42,10 +45,6 @@ def start() -> None:
 
 def pause() -> None:
     _with_run("pause")
-
-
-def step() -> None:
-    _with_run("step")
 
 
 def show_message(message: tuple[str, str] | None) -> None:
@@ -158,9 +157,9 @@ def controls(run) -> None:
                      disabled=run is None or running or finished)
     pause_col.button("Pause", key="btn_train_pause", on_click=pause, icon=":material/pause:",
                      width="stretch", disabled=not running)
-    step_col.button("Step", key="btn_train_step", on_click=step, icon=":material/skip_next:",
-                    width="stretch", disabled=run is None or finished,
-                    help="Exactly one update of the weights.")
+    with step_col:      # every click is one update, however fast (explorer/click_counter.py)
+        counting_button("Step", STEP_BUTTON, disabled=run is None or finished,
+                        help="Exactly one update of the weights per click.")
     reset_col.button("Reset", key="btn_train_reset", on_click=model.reset,
                      icon=":material/restart_alt:", width="stretch",
                      help="Fresh weights (the same seed gives the same start).")
@@ -286,6 +285,9 @@ with view_column:
         st.stop()
     st.markdown(f"**{run.label}** on **{run.task.name.replace('_', ' ')}** "
                 f"({run.task.T:,} steps, {run.learner.n_parameters:,} trained numbers)")
+    steps = new_clicks(STEP_BUTTON)     # Step clicks since the last run, one update each
+    if steps:
+        run.step(steps)
     controls(run)
     show_message(run.message)
     live.ticking(curves_view, run.running)

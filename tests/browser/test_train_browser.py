@@ -126,3 +126,17 @@ def test_a_click_on_a_weight_opens_that_machine_on_the_machine_page(open_app, sc
         page.get_by_label("Typed input", exact=True))
     assert len(typed.input_value()) == length      # the task's input, one symbol per step
     screenshot(page, "train_machine.png")
+
+
+def test_fast_clicks_on_step_each_make_one_update(open_app):
+    """Five clicks on Step with no waiting in between: five updates (an st.button would merge
+    clicks that reach the server before its rerun starts)."""
+    page = open_app(TRAIN, QUERY)
+    page.wait_for_selector(CHARTS, timeout=60_000)
+    step = page.get_by_role("button", name="Step", exact=True)
+    for _ in range(5):
+        step.click(delay=0)
+    wait_for_updates(page, 5, timeout_ms=30_000)
+    page.wait_for_selector(IDLE, timeout=30_000)
+    page.wait_for_timeout(1_000)
+    assert updates_done(page) == 5
