@@ -104,6 +104,11 @@ class LiveRun:
     label : a short description for messages.
 
     The run evaluates once when made, so the charts show update 0 before Start.
+
+    Attributes
+    ----------
+    auto_lr, auto_l2 : what "automatic" means for this learner's learning rate and L2
+        penalty (set by whoever built it with automatic rates; None when unknown).
     """
 
     def __init__(self, learner, loss: str, config=None, label: str = ""):
@@ -111,6 +116,8 @@ class LiveRun:
         self.loss = loss
         self.config = config
         self.label = label
+        self.auto_lr: float | None = None
+        self.auto_l2: float | None = None
         self.running = False
         #: (kind, text) of the last thing worth saying: "error", "warning", "success", "info"
         self.message: tuple[str, str] | None = None
