@@ -23,7 +23,8 @@ then ``settings.render("net_horizon")`` where the page wants the widget, and
   an option, not a whole number) is replaced by Streamlit, and :func:`render`
   shows a message naming the setting, the value, why, and the value the page
   really uses (read back from the widget, so the two always agree).  A value
-  inside the range but off the slider's step grid is used as it is.
+  inside a slider's range but off its step grid (which the slider could not show)
+  is moved to the nearest step, and the message says so.
 
 Engine parameters (tasks, models) are not typed in here one by one:
 :func:`from_param` turns a :class:`~fsm_engine.params.Param` of the engine's
@@ -148,6 +149,20 @@ class Setting:
                                                      abs_tol=1e-12)
         except ValueError:
             return False
+
+
+    def off_grid(self, number) -> bool:
+        """Whether a slider value lies between the slider's steps."""
+        if self.kind != "slider" or number is None:
+            return False
+        offset = (float(number) - self.minimum) / self.step
+        return abs(offset - round(offset)) > 1e-6
+
+    def snap(self, number):
+        """The step of this slider nearest to ``number`` (inside its range)."""
+        steps = math.floor((float(number) - self.minimum) / self.step + 0.5)
+        value = min(self.maximum, max(self.minimum, self.minimum + steps * self.step))
+        return int(round(value)) if isinstance(self.default, int) else round(value, 10)
 
 
 def show_value(value) -> str:
@@ -456,6 +471,17 @@ def value(key: str) -> Any:
     return st.session_state.get(key, st.session_state.get(_kept(key), SETTINGS[key].default))
 
 
+def _judged(key: str) -> str:
+    """Session-state name of the last URL value of ``key`` :func:`render` looked at (a URL
+    value is judged once; the widget's own changes then keep the URL and the page agreed)."""
+    return f"{key}__judged"
+
+
+def _snapped(key: str) -> str:
+    """Session-state name of the step a link's off-grid slider value is moved to."""
+    return f"{key}__snapped"
+
+
 def _kept(key: str) -> str:
     """Session-state name of the last value of a widget :func:`render` keeps in the URL
     itself (``labels``), which outlives the widget when the user visits another page."""
@@ -498,6 +524,8 @@ def render(key: str, container=None, *, on_change: Callable[[], None] | None = N
     where = st if container is None else container
     notes = st.session_state.setdefault(URL_NOTES, {})
     raw = st.query_params.get(key)
+    if _snapped(key) in st.session_state:         # a link's off-grid value, moved to a step
+        st.session_state[key] = st.session_state.pop(_snapped(key))
 
     def changed() -> None:
         st.session_state[URL_NOTES].pop(key, None)
@@ -546,6 +574,18 @@ def render(key: str, container=None, *, on_change: Callable[[], None] | None = N
             del st.query_params[key]
         elif result != setting.default and st.query_params.get(key) != result:
             st.query_params[key] = result
+    if raw is None or raw == st.session_state.get(_judged(key)):
+        raw = None                          # judged on an earlier run: its note, if any, stays
+    else:
+        st.session_state[_judged(key)] = raw
+    if raw is not None and setting.takes(raw, result) and setting.off_grid(result):
+        snapped = setting.snap(result)
+        notes[key] = (f"The link set **{setting.label}** (`{key}`) to `{raw[:60]}`, which is "
+                      f"between the slider's steps ({setting.minimum:g}, "
+                      f"{setting.minimum + setting.step:g}, ...); the page uses "
+                      f"**{show_value(snapped)}**, the nearest step.")
+        st.session_state[_snapped(key)] = snapped
+        st.rerun()                 # the widget takes the step before anything else is drawn
     if raw is not None and not setting.takes(raw, result):
         problem = setting.url_problem(raw) or "the page cannot take it here"
         shown = format_func(result) if format_func and setting.kind in ("select", "radio") \

@@ -38,6 +38,14 @@ HORIZON_MAX_SETS = 20_000
 #: largest machine drawn left to right by Graphviz ``dot``; larger ones use ``neato``, whose
 #: roughly square drawings keep labels readable when fitted into a page (see ``to_dot``)
 DOT_CHAIN_STATES = 4
+#: most edges drawn curved (two edges between the same states, one each way, then stay
+#: apart); the browser's Graphviz takes seconds to curve more (about 30 s for 57 edges)
+CURVED_EDGES = 40
+#: longest label line (state name or output) drawn in a circle; longer ones get ellipses,
+#: which take less room than a circle as wide as the name
+ROUND_LABEL_CHARS = 4
+#: most symbols an edge label lists; more read "any" or "not a,b" (see ``Machine._edge_text``)
+EDGE_SYMBOLS = 3
 #: most entries (states x symbols) a transition table may have: 80 MB of int64, checked
 #: before anything of that size is allocated
 MAX_TABLE_ENTRIES = 10_000_000
@@ -509,9 +517,13 @@ class Machine:
 
         A machine of at most ``DOT_CHAIN_STATES`` states is laid out left to right
         (Graphviz ``dot``); a larger one with ``neato`` (a spring layout, nodes kept
-        apart), whose drawing is about as tall as wide, so its labels stay readable
-        when the picture is fitted into a page's box.  The layout depends only on
-        the machine, so the lit state and edge move while the picture stays put.
+        apart; edges curved when there are at most ``CURVED_EDGES`` of them, so that
+        two edges between the same states, one each way, stay apart), whose drawing
+        is about as tall as wide, so its labels stay readable when the picture is
+        fitted into a page's box.  States are circles, or ellipses when a label is
+        long; an edge for many symbols reads "any" or "not a".  The layout depends
+        only on the machine, so the lit state and
+        edge move while the picture stays put.
         """
         lit = None if state is None else _state_index(state, self.states, "state")
         bold = None
@@ -523,12 +535,17 @@ class Machine:
         start_node = "__start"
         while start_node in self.states:      # the start arrow's invisible node needs a free name
             start_node += "_"
+        edges = self._edge_labels()
         if self.n_states <= DOT_CHAIN_STATES:
             layout = "  rankdir=LR;"
         else:
-            layout = '  layout=neato; overlap=false; sep="+4"; splines=true;'
+            splines = "curved" if len(edges) <= CURVED_EDGES else "true"
+            layout = f'  layout=neato; overlap=false; sep="+4"; splines={splines};'
+        widest = max(len(text) for i, s in enumerate(self.states)
+                     for text in (s, _format_output(self.outputs[i])))
+        shape = "circle" if widest <= ROUND_LABEL_CHARS else "ellipse"
         lines = [f'digraph "{_dot_escape(name)}" {{', layout,
-                 '  node [shape=circle, fontname="Helvetica", fontsize=16, margin=0.02, '
+                 f'  node [shape={shape}, fontname="Helvetica", fontsize=16, margin=0.02, '
                  'style=filled, fillcolor="white"];',
                  '  edge [fontname="Helvetica", fontsize=14, arrowsize=0.8];',
                  f'  "{start_node}" [shape=point, width=0.08, label=""];',
@@ -538,14 +555,27 @@ class Machine:
             if i == lit:
                 attrs += ['fillcolor="#f4a261"', "penwidth=3"]
             lines.append(f'  "{_dot_escape(s)}" [{", ".join(attrs)}];')
-        for (source, target), symbols in self._edge_labels().items():
-            attrs = [f'label="{_dot_escape(",".join(symbols))}"']
+        for (source, target), symbols in edges.items():
+            attrs = [f'label="{_dot_escape(self._edge_text(symbols))}"']
             if bold is not None and bold[:2] == (source, target) and bold[2] in symbols:
                 attrs += ["penwidth=3.5", 'color="#e76f51"', 'fontcolor="#e76f51"']
             lines.append(f'  "{_dot_escape(self.states[source])}" -> '
                          f'"{_dot_escape(self.states[target])}" [{", ".join(attrs)}];')
         lines.append("}")
         return "\n".join(lines)
+
+    def _edge_text(self, symbols: list) -> str:
+        """An edge's label: its symbols, ``"a,b"``; more than ``EDGE_SYMBOLS`` of them read
+        ``"any"`` (every symbol) or ``"not a,b"`` (all but a few), so a busy machine's
+        labels stay short."""
+        if len(symbols) <= EDGE_SYMBOLS:
+            return ",".join(symbols)
+        if len(symbols) == self.n_symbols:
+            return "any"
+        others = [a for a in self.alphabet if a not in symbols]
+        if len(others) < len(symbols) - 1:
+            return "not " + ",".join(others)
+        return ",".join(symbols)
 
     def _edge_labels(self) -> dict:
         """``{(source, target): [symbols]}``: parallel transitions merged into one labelled edge."""

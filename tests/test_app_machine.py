@@ -756,12 +756,15 @@ def test_a_link_step_past_the_end_of_the_tape_stops_at_its_end():
     assert step_heading(at).startswith("#### Step 4 of 4")
 
 
-@pytest.mark.parametrize("key, raw, used", [("m_speed", "3.25", 3.25), ("m_stay", "0.333", 0.333)])
-def test_an_off_grid_link_value_is_used_as_it_is_without_a_warning(key, raw, used):
+@pytest.mark.parametrize("key, raw, used", [("m_speed", "3.25", 3.5), ("m_stay", "0.333", 0.33)])
+def test_an_off_grid_link_value_moves_to_the_nearest_step_and_says_so(key, raw, used):
+    """The slider could not show 3.25 (its steps are 0.5 apart): it shows and uses 3.5, and
+    the message names that value."""
     query = {"m_start": "random", key: raw} if key == "m_stay" else {key: raw}
     at = open_page(query)
     assert at.slider(key=key).value == used
-    assert not messages(at, "warning")
+    note = next(m for m in messages(at, "warning") if f"`{key}`" in m)
+    assert f"`{raw}`" in note and f"the page uses **{used:g}**, the nearest step" in note
 
 
 def test_a_link_value_the_widget_replaces_is_named_with_the_value_really_used():

@@ -224,7 +224,7 @@ def test_time_slider_moves_the_lit_state_and_the_bold_edge():
         source, target, label = BOLD_EDGE.search(dot(at)).groups()
         before = machine.start if t == 1 else expected[t - 2]
         assert (source, target) == (machine.states[before], lit)
-        assert machine.alphabet[inputs[t - 1]] in label.split(",")
+        assert reads(label, machine.alphabet[inputs[t - 1]], machine.alphabet)
         seen.add(lit)
     assert len(seen) > 1
     at.slider(key="net_time").set_value(0).run()
@@ -242,6 +242,15 @@ def test_picker_and_slider_follow_a_network_that_shrinks():
     assert at.number_input(key="net_pick").value == 99
     assert at.slider(key="net_time").value == 120
     assert dot(at).startswith('digraph "machine 99"')
+
+
+def reads(label: str, symbol: str, alphabet) -> bool:
+    """Whether an edge labelled ``label`` is taken on ``symbol`` ("a,b", "any", "not c")."""
+    if label == "any":
+        return True
+    if label.startswith("not "):
+        return symbol in alphabet and symbol not in label[4:].split(",")
+    return symbol in label.split(",")
 
 
 def machine_heading(at: AppTest) -> str:
@@ -333,16 +342,22 @@ def test_a_drill_down_link_outside_this_network_is_named_with_what_is_shown():
 
 
 @pytest.mark.parametrize("key, raw, used, shown", [
-    ("net_machines", "150", 150, "150 machines"),
-    ("net_stay", "0.333", 0.333, "100 random"),
+    ("net_machines", "150", 200, "200 machines"),
+    ("net_machines", "140", 100, "100 machines"),
+    ("net_stay", "0.333", 0.33, "100 random"),
 ])
-def test_an_off_grid_link_value_is_used_and_the_page_agrees(key, raw, used, shown):
-    """Off the slider's step grid but inside its range: the slider, the summary and the
-    network all use it, and no message claims otherwise."""
+def test_an_off_grid_link_value_moves_to_the_nearest_step_and_the_page_agrees(key, raw, used,
+                                                                            shown):
+    """Between the slider's steps (which the slider cannot show): the slider, the summary,
+    the network and the message all use the nearest step (was: "using 1000 instead" while
+    the slider and the summary used 150)."""
     at = open_page({**SMALL, key: raw})
     assert at.slider(key=key).value == used
     assert shown in summary(at)
-    assert not at.warning
+    note = next(w.value for w in at.warning if f"`{key}`" in w.value)
+    assert f"the page uses **{used:g}**, the nearest step" in note
+    expected = open_page({**SMALL, key: str(used)})
+    assert charts(at) == charts(expected) and not expected.warning
 
 
 def test_a_link_value_the_slider_cannot_hold_is_named_with_the_value_really_used():

@@ -158,12 +158,26 @@ def test_the_message_about_a_replaced_link_value_names_the_value_really_used():
     assert "the page uses **2,500**" in at.warning[0].value
 
 
-def test_an_off_grid_link_value_is_used_without_a_message():
+def test_an_off_grid_link_value_moves_to_the_nearest_step_with_a_message_until_changed():
     at = AppTest.from_string(render_script("net_machines"))
     at.query_params["net_machines"] = "150"
     at.run()
-    assert at.markdown[0].value == "value=150"
-    assert not at.warning
+    assert at.markdown[0].value == "value=200"
+    assert "the page uses **200**, the nearest step" in at.warning[0].value
+    at.run()
+    assert at.markdown[0].value == "value=200" and at.warning
+    at.slider(key="net_machines").set_value(300).run()
+    assert at.markdown[0].value == "value=300" and not at.warning
+
+
+@pytest.mark.parametrize("key, number, snapped", [
+    ("net_machines", 150, 200), ("net_machines", 149, 100), ("net_stay", 0.333, 0.33),
+    ("m_speed", 3.25, 3.5), ("net_machines", 20_000, 20_000),
+])
+def test_a_slider_value_snaps_to_its_nearest_step(key, number, snapped):
+    setting = settings.SETTINGS[key]
+    assert setting.snap(number) == snapped
+    assert setting.off_grid(number) is (number != snapped)
 
 
 def test_a_lower_maximum_follows_the_page_and_names_what_is_used():

@@ -704,3 +704,23 @@ def test_memory_horizon_search_gives_up_with_a_clear_message_when_too_large():
     with pytest.raises(CapacityError, match="stopped after"):
         machine.memory_horizon()
     assert "stopped after" in machine.analysis()["memory_horizon_note"]
+
+
+def test_to_dot_labels_an_edge_of_many_symbols_any_or_not_the_few_others():
+    m = Machine(alphabet="abcdef", transitions=[[0, 0, 0, 0, 0, 1], [1, 1, 1, 1, 1, 1]],
+                outputs=[0, 1])
+    dot = m.to_dot()
+    assert 'label="not f"' in _dot_line(dot, '"q0" -> "q0"')
+    assert 'label="f"' in _dot_line(dot, '"q0" -> "q1"')
+    assert 'label="any"' in _dot_line(dot, '"q1" -> "q1"')
+    split = Machine(alphabet="abcdef", transitions=[[0, 0, 0, 1, 1, 1], [1] * 6],
+                    outputs=[0, 1]).to_dot()
+    assert 'label="a,b,c"' in _dot_line(split, '"q0" -> "q0"')      # three: listed
+
+
+def test_to_dot_draws_long_labels_in_ellipses_and_large_machines_with_neato():
+    assert "shape=circle" in toggle().to_dot() and "rankdir=LR" in toggle().to_dot()
+    named = Machine("a", [[1], [0]], [0, 1], states=["holding a", "empty"])
+    assert "shape=ellipse" in named.to_dot()
+    ring = Machine("a", [[(i + 1) % 6] for i in range(6)], [0] * 6)
+    assert "layout=neato" in ring.to_dot() and "rankdir" not in ring.to_dot()
