@@ -772,3 +772,8 @@ def test_a_link_value_the_widget_replaces_is_named_with_the_value_really_used():
     used = at.slider(key="m_states").value
     note = next(m for m in messages(at, "warning") if "`m_states`" in m)
     assert "not a whole number" in note and f"the page uses **{used}**" in note
+
+
+def test_the_upload_box_says_its_size_cap_in_words(page):
+    label = page.get("file_uploader")[0].proto.label
+    assert f"at most {LIMITS.max_upload_bytes / 1e6:g} MB" in label

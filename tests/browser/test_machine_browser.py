@@ -150,3 +150,20 @@ def test_the_chosen_example_survives_a_visit_to_the_network_page(open_app):
     page.get_by_test_id("stSidebarNavLink").filter(has_text="Machine").click()
     wait_for_lit(page, "even")
     expect(page.get_by_text("Parity of one symbol", exact=False).first).to_be_visible()
+
+
+def test_a_file_over_the_size_cap_is_refused_with_the_cap_in_words(open_app, tmp_path):
+    """Streamlit's own limit is set well above the app's, so the file reaches the app, which
+    names the cap (Streamlit alone shows only a red mark)."""
+    from explorer.limits import LIMITS
+
+    path = tmp_path / "huge.json"
+    path.write_bytes(b" " * (LIMITS.max_upload_bytes + 500_000))
+    page = open_app(MACHINE)
+    page.get_by_role("tab", name="Import / export").click()
+    expect(page.get_by_text(f"at most {LIMITS.max_upload_bytes / 1e6:g} MB",
+                            exact=False)).to_be_visible()
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
+    expect(page.get_by_text(f"{LIMITS.max_upload_bytes:,} bytes", exact=False).first
+           ).to_be_visible(timeout=15_000)
+    wait_for_lit(page, "other")
