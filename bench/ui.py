@@ -168,6 +168,7 @@ def training_cycles(browser, app_url: str, repeats: int, seconds: float) -> dict
 
 
 def measure(repeats: int, seconds: float) -> dict:
+    load_before = os.getloadavg()[0]
     port = helpers.free_port()
     app_url = f"http://127.0.0.1:{port}"
     server = helpers.start_server(port)
@@ -187,9 +188,13 @@ def measure(repeats: int, seconds: float) -> dict:
             browser.close()
     finally:
         helpers.stop_server(server)
+    floor = reference["median_s"]
     return {"repeats": repeats, "seconds": seconds, "server_up_s": server_up_s,
             "n_machines": N_LARGE, "targets": TARGETS, "first_render_reference": reference,
-            **renders, "training": training}
+            **renders, "training": training,
+            "first_render_over_reference": {name: row["median_s"] / floor
+                                            for name, row in renders.items()},
+            "load_average": [load_before, os.getloadavg()[0]]}
 
 
 def print_table(report: dict) -> None:
@@ -215,6 +220,11 @@ def print_table(report: dict) -> None:
           f"{report['server_up_s']:.2f} s; engine updates/s shown by the page at N={N_LARGE:,}: "
           f"{training['engine_updates_per_s']:.1f}")
     print(f"(medians of {report['repeats']} runs; {report['seconds']:.0f} s of training per cycle)")
+    for name, ratio in report["first_render_over_reference"].items():
+        print(f"{name} / first_render_reference = {ratio:.2f}")
+    before, after = report["load_average"]
+    print(f"load average (1 min) {before:.1f} before, {after:.1f} after, on "
+          f"{os.cpu_count()} cores: a shared machine; compare ratios within one run")
 
 
 # ---------------------------------------------------------------------- the Compare page
