@@ -146,7 +146,6 @@ def test_the_example_on_two_local_workers_gives_one_row_per_run(loky_rows):
 
 
 def test_the_example_on_a_dask_local_cluster_gives_the_same_metrics_row_for_row(loky_rows):
-    pytest.importorskip("distributed")
     rows = sweep.execute(sweep.expand(example_config()), workers=2, scheduler="local")
     assert metrics_by_id(rows) == metrics_by_id(loky_rows)
 
@@ -160,7 +159,6 @@ def test_runs_in_this_process_give_the_same_metrics_as_the_workers(loky_rows):
 
 
 def test_an_unreachable_scheduler_is_named(monkeypatch):
-    pytest.importorskip("distributed")
     monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", "1s")
     runs = sweep.expand(SMALL)[:1]
     with pytest.raises(FSMError, match="could not reach the Dask scheduler"):
@@ -182,8 +180,6 @@ def test_a_run_that_cannot_be_built_is_a_row_with_its_error_and_the_rest_run():
 # ---------------------------------------------------------------------- files and resuming
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_the_output_file_reads_back_as_the_rows(tmp_path, suffix):
-    if suffix == ".parquet":
-        pytest.importorskip("pyarrow")
     runs = sweep.expand({**SMALL, "models": {"esn": {"n_units": 10, "l2": ["auto", 0.01]}}})
     rows = sweep.execute(runs, workers=1, out=tmp_path / f"r{suffix}")
     back = sweep.read(tmp_path / f"r{suffix}")
@@ -273,7 +269,6 @@ def test_the_summary_is_mean_and_sd_over_seeds_per_setting(loky_rows):
 
 
 def test_the_figure_draws_the_metric_against_the_swept_parameter(loky_rows):
-    pytest.importorskip("plotly")
     figure = sweep.sweep_figure(loky_rows)
     assert len(figure.data) == 3                       # FSM N=100, FSM N=400, ESN N=100
     for trace in figure.data:
@@ -284,7 +279,6 @@ def test_the_figure_draws_the_metric_against_the_swept_parameter(loky_rows):
 
 
 def test_the_figure_of_a_model_sweep_puts_the_model_parameter_on_x(loky_rows):
-    pytest.importorskip("plotly")
     figure = sweep.sweep_figure([r for r in loky_rows if r["task.k"] == 3])
     names = {trace.name: trace for trace in figure.data}
     assert list(names["FSM network"].x) == [100, 400]
@@ -294,7 +288,6 @@ def test_the_figure_of_a_model_sweep_puts_the_model_parameter_on_x(loky_rows):
 
 # ---------------------------------------------------------------------- command line
 def test_the_command_runs_a_sweep_writes_its_figure_and_resumes(tmp_path, capsys, monkeypatch):
-    pytest.importorskip("plotly")
     config = tmp_path / "small.toml"
     config.write_text(textwrap.dedent("""
         seeds = [0, 1]
