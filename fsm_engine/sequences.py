@@ -79,29 +79,13 @@ def load_sequence(data: bytes, filename: str, test_fraction: float = 0.2, *,
     ------
     TaskError naming the cap, or the row and column (or byte) of a bad value.
     """
-    if len(data) > max_bytes:
-        raise TaskError(f"{filename} is {len(data):,} bytes, over the cap of {max_bytes:,} "
-                        "bytes; upload a shorter sequence")
     if not 0.0 <= test_fraction < 1.0:
         raise TaskError(f"the held-out share must be in 0 .. 1, got {test_fraction!r}")
-    text = _decode(data, filename)
+    text = tasks.decode_text(data, filename, max_bytes)
     if not filename.lower().endswith(".csv"):
         return _text_task(text, filename, test_fraction, max_steps, max_symbols)
     rows = parse_csv(text, filename, max_steps)
     return sequence_task(rows, filename, test_fraction, max_symbols)
-
-
-def _decode(data: bytes, filename: str) -> str:
-    bom = b"\xef\xbb\xbf"
-    skipped = len(bom) if data.startswith(bom) else 0
-    try:
-        return data[skipped:].decode("utf-8")
-    except UnicodeDecodeError as err:
-        offset = skipped + err.start
-        line = data[:offset].count(b"\n") + 1
-        raise TaskError(f"{filename} is not UTF-8 text: byte {offset:,} (row {line:,}) is "
-                        f"0x{data[offset]:02x}; save the file as UTF-8 and upload it again") \
-            from None
 
 
 def _text_task(text: str, filename: str, test_fraction: float, max_steps: int,

@@ -267,12 +267,13 @@ def params(name: str) -> tuple[Param, ...]:
     return _spec(name).params
 
 
-def decode_text(data: bytes) -> str:
+def decode_text(data: bytes, name: str = "text file", max_bytes: int = MAX_TEXT_BYTES) -> str:
     """Decode an uploaded text file (UTF-8, an optional byte-order mark is dropped).
 
     Parameters
     ----------
-    data : the file's bytes, at most ``MAX_TEXT_BYTES``.
+    data : the file's bytes, at most ``max_bytes``.
+    name : what the messages call the file (e.g. its name).
 
     Returns
     -------
@@ -281,18 +282,21 @@ def decode_text(data: bytes) -> str:
     Raises
     ------
     TaskError
-        The file is too large, or is not valid UTF-8 (the message names the byte offset).
+        The file is too large, or is not valid UTF-8 (the message names the byte offset
+        and its row).
     """
-    if len(data) > MAX_TEXT_BYTES:
-        raise TaskError(f"text file is {len(data):,} bytes; the cap is {MAX_TEXT_BYTES:,} bytes")
+    if len(data) > max_bytes:
+        raise TaskError(f"{name} is {len(data):,} bytes, over the cap of {max_bytes:,} bytes; "
+                        "use a shorter one")
     bom = b"\xef\xbb\xbf"
     skipped = len(bom) if data.startswith(bom) else 0
     try:
         return data[skipped:].decode("utf-8")
     except UnicodeDecodeError as err:
         offset = skipped + err.start
-        raise TaskError(f"text file is not valid UTF-8: byte {offset} (0x{data[offset]:02x}) "
-                        "cannot be decoded; re-save the file as UTF-8 and upload it again") \
+        row = data[:offset].count(b"\n") + 1
+        raise TaskError(f"{name} is not valid UTF-8: byte {offset:,} (row {row:,}) is "
+                        f"0x{data[offset]:02x}; save the file as UTF-8 and upload it again") \
             from None
 
 
