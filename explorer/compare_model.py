@@ -120,7 +120,7 @@ def check_model(model: str, values: dict, task: Task, limits=None) -> None:
     hidden = values.get("n_hidden")
     if hidden is not None and hidden > limits.max_hidden:
         raise FSMError(f"{hidden:,} hidden units is over the cap of {limits.max_hidden:,} "
-                       "(FSM_EXPLORER_MAX_HIDDEN)")
+                       "hidden units")
 
 
 # ---------------------------------------------------------------------- one model, live
@@ -661,8 +661,7 @@ def read_sweep(name: str, data: bytes, max_bytes: int | None = None) -> list[dic
     """
     max_bytes = LIMITS.max_sweep_bytes if max_bytes is None else max_bytes
     if len(data) > max_bytes:
-        raise FSMError(f"the file is {len(data):,} bytes, over the cap of {max_bytes:,} bytes "
-                       "(FSM_EXPLORER_MAX_SWEEP_BYTES)")
+        raise FSMError(f"the file is {len(data):,} bytes, over the cap of {max_bytes:,} bytes")
     suffix = PurePath(name).suffix.lower()
     kinds = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
     if suffix not in kinds:

@@ -13,9 +13,11 @@ Adding a setting is one entry in :data:`SETTINGS`::
 then ``settings.render("net_horizon")`` where the page wants the widget, and
 ``settings.value("net_horizon")`` anywhere else.  Rules that keep links working:
 
-* keys are prefixed by page (``m_`` Machine, ``net_`` Network, ``tr_`` Train) so
-  two pages never share a URL parameter, and no code assigns a session-state name
-  that equals a setting key except through a widget callback;
+* keys are prefixed by page (``m_`` Machine, ``net_`` Network, ``tr_`` Train, ``cmp_``
+  Compare, ``learn_`` Learn) so two pages never share a URL parameter (the one
+  parameter of every page is ``classroom``, see :func:`render_classroom`), and no code
+  assigns a session-state name that equals a setting key except through a widget
+  callback;
 * an integer slider's default, minimum and maximum are on its step grid
   (``min + k * step``) so every shared value round-trips exactly;
 * caps come from :data:`explorer.limits.LIMITS`, so the widget range enforces
@@ -48,7 +50,7 @@ from fsm_engine.families import FAMILIES
 from fsm_engine.params import AUTO_WORDS, Param
 from fsm_engine.readout_learner import READOUT_PARAMS
 
-from . import compare_results
+from . import compare_results, lesson
 from .limits import LIMITS
 
 #: session-state name of the ``{setting key: message}`` notes about rejected URL values
@@ -63,6 +65,22 @@ AUTO = "auto"
 PARAM_TEXT_CHARS = 1000
 #: an integer parameter spanning at most this many values gets a slider, wider ones a box
 SLIDER_SPAN = 200
+
+# classroom mode (``?classroom=1`` on any page): see :func:`render_classroom`
+#: the URL parameter, the same on every page
+CLASSROOM = "classroom"
+#: the key of its toggle, drawn in the shared sidebar (so it survives page changes)
+CLASSROOM_WIDGET = "w_classroom"
+#: URL values that switch it on (the app itself writes ``1``)
+CLASSROOM_ON = ("1", "true", "yes", "on")
+#: what classroom mode hides: engine parameters (besides those their table marks advanced)
+#: and page settings a class does not need
+CLASSROOM_HIDDEN_PARAMS = frozenset({"seed", "test_fraction"})
+CLASSROOM_HIDDEN = frozenset({"m_tape_seed", "net_seed", "tr_seed", "cmp_seed"})
+#: key prefix of the containers classroom mode hides (``theme.CLASSROOM_STYLE`` hides them)
+HIDDEN_PREFIX = "classroom_hidden"
+#: how much taller diagram boxes are in classroom mode
+CLASSROOM_DIAGRAM_SCALE = 1.3
 
 
 @dataclass(frozen=True)
@@ -98,6 +116,16 @@ class Setting:
     max_chars: int | None = None
     param: Param | None = None
     counter: bool = True
+
+    @property
+    def advanced(self) -> bool:
+        """A control a class does not need: hidden in classroom mode (:func:`classroom`).
+
+        An engine parameter its table marks advanced, a task's seed or held-out share, or
+        a page setting listed in :data:`CLASSROOM_HIDDEN`."""
+        if self.param is not None:
+            return self.param.advanced or self.param.name in CLASSROOM_HIDDEN_PARAMS
+        return self.key in CLASSROOM_HIDDEN
 
     @property
     def optional(self) -> bool:
@@ -150,6 +178,17 @@ class Setting:
         except ValueError:
             return False
 
+
+    def parse(self, raw: str):
+        """The widget value of a URL value ``raw`` that :meth:`url_problem` accepts."""
+        if self.optional and raw.strip().lower() in AUTO_WORDS:
+            return AUTO if self.kind == "select" else None
+        if self.kind == "checkbox":
+            return raw.lower() == "true"
+        if self.kind in ("select", "radio", "text"):
+            return raw
+        number = float(raw)
+        return int(number) if self.kind == "number" or isinstance(self.default, int) else number
 
     def off_grid(self, number) -> bool:
         """Whether a slider value lies between the slider's steps."""
@@ -466,9 +505,88 @@ def _compare_settings() -> list[Setting]:
 SETTINGS.update({s.key: s for s in _compare_settings()})
 
 
+# -------------------------------------------------------------------- Learn page
+SETTINGS.update({s.key: s for s in [
+    _choice("learn_step", "Step", lesson.STEP_KEYS,
+            help="The lesson's steps, in order: Back and Next walk through them."),
+]})
+
+
+# -------------------------------------------------------------------- classroom mode
+def classroom() -> bool:
+    """Whether classroom mode is on: advanced controls hidden, text and diagrams larger."""
+    return bool(st.session_state.get(CLASSROOM_WIDGET, False))
+
+
+def render_classroom(container=None) -> bool:
+    """Draw the classroom-mode toggle (the shared sidebar draws it on every page) and keep
+    ``classroom=1`` in the address bar while it is on; return whether it is on.
+
+    The URL decides on a session's first run (``?classroom=1`` on any page); from then on
+    the toggle does, on every page: it is drawn by the app's entry point, so its value
+    survives page changes, and it writes ``classroom=1`` back into each page's URL, so a
+    link copied anywhere keeps the mode.  (It is not a URL-bound widget: a bound toggle
+    would write ``classroom=true`` and refuse ``classroom=1``.)
+    """
+    where = st if container is None else container
+    if CLASSROOM_WIDGET not in st.session_state:
+        raw = st.query_params.get(CLASSROOM)
+        st.session_state[CLASSROOM_WIDGET] = raw is not None and raw.lower() in CLASSROOM_ON
+    on = where.toggle("Classroom mode", key=CLASSROOM_WIDGET,
+                      help="For a projector: hides controls a class does not need (seeds, "
+                           "advanced settings, files) and draws text and diagrams larger. "
+                           "Links copied while it is on open in classroom mode.")
+    wanted = "1" if on else None
+    if st.query_params.get(CLASSROOM) != wanted:
+        if wanted is None:
+            del st.query_params[CLASSROOM]
+        else:
+            st.query_params[CLASSROOM] = wanted
+    return on
+
+
+def classroom_size(pixels: int) -> int:
+    """A diagram box of ``pixels``, drawn larger in classroom mode (state labels grow with
+    the box)."""
+    return int(pixels * CLASSROOM_DIAGRAM_SCALE) if classroom() else int(pixels)
+
+
+def hidden_in_classroom(name: str, container=None):
+    """A container for controls a class does not need (expanders of advanced settings,
+    file uploads and downloads): in classroom mode it is hidden from view but still drawn,
+    so the settings inside keep their values and their place in the URL (a link made in
+    classroom mode shows what the teacher sees); otherwise an ordinary container.
+
+    ``name`` makes the container's key unique on the page."""
+    where = st if container is None else container
+    if classroom():
+        return where.container(key=f"{HIDDEN_PREFIX}_{name}")
+    return where.container()
+
+
 def value(key: str) -> Any:
-    """The current value of setting ``key`` (its default before its widget first renders)."""
-    return st.session_state.get(key, st.session_state.get(_kept(key), SETTINGS[key].default))
+    """The current value of setting ``key``: its widget's; before the widget first renders,
+    the page URL's value when the widget will take it as it is (so a page can decide what
+    to draw from a link's settings before drawing them), else the value kept from an
+    earlier visit, else the default."""
+    if key in st.session_state:
+        return st.session_state[key]
+    setting = SETTINGS[key]
+    raw = st.query_params.get(key)
+    if raw is not None and setting.url_problem(raw) is None:
+        return setting.parse(raw)
+    return st.session_state.get(_kept(key), setting.default)
+
+
+def forget(prefix: str) -> None:
+    """Forget what this session holds of the settings whose keys start with ``prefix`` (a
+    page's: ``"tr_"``): their widgets' values, the values kept for a return visit and the
+    link values already judged.  The page then opens exactly as its URL says, as it would
+    in a new browser (the Learn page's links, followed inside the session)."""
+    for key in [k for k in SETTINGS if k.startswith(prefix)]:
+        for name in (key, _kept(key), _judged(key), _snapped(key)):
+            st.session_state.pop(name, None)
+        st.session_state.get(URL_NOTES, {}).pop(key, None)
 
 
 def _judged(key: str) -> str:
@@ -512,6 +630,9 @@ def render(key: str, container=None, *, on_change: Callable[[], None] | None = N
     maximum : a lower top of the range than the setting's own, for a range that follows
         what is on the page (e.g. the machines of the network shown).
 
+    In classroom mode an :attr:`Setting.advanced` setting is drawn hidden
+    (:func:`hidden_in_classroom`): the page still reads its value, from the link too.
+
     Returns
     -------
     The widget's value.  If the page's URL carried a value the widget did not take
@@ -522,6 +643,9 @@ def render(key: str, container=None, *, on_change: Callable[[], None] | None = N
     if maximum is not None:
         setting = replace(setting, maximum=min(setting.maximum, maximum))
     where = st if container is None else container
+    note_place = where                 # where a note about the link's value goes
+    if setting.advanced and classroom():
+        where = hidden_in_classroom(key, where)
     notes = st.session_state.setdefault(URL_NOTES, {})
     raw = st.query_params.get(key)
     if _snapped(key) in st.session_state:         # a link's off-grid value, moved to a step
@@ -568,16 +692,18 @@ def render(key: str, container=None, *, on_change: Callable[[], None] | None = N
     else:
         result = where.text_input(setting.label, setting.default,
                                   setting.max_chars if setting.counter else None, **common)
+    if raw is None or raw == st.session_state.get(_judged(key)):
+        raw = None                          # judged on an earlier run: its note, if any, stays
+    else:
+        st.session_state[_judged(key)] = raw
     if manual:
         st.session_state[_kept(key)] = result
         if result == setting.default and key in st.query_params:
             del st.query_params[key]
         elif result != setting.default and st.query_params.get(key) != result:
             st.query_params[key] = result
-    if raw is None or raw == st.session_state.get(_judged(key)):
-        raw = None                          # judged on an earlier run: its note, if any, stays
-    else:
-        st.session_state[_judged(key)] = raw
+            # the page's own value, not a link's: the next run must not judge it as one
+            st.session_state[_judged(key)] = result
     if raw is not None and setting.takes(raw, result) and setting.off_grid(result):
         snapped = setting.snap(result)
         notes[key] = (f"The link set **{setting.label}** (`{key}`) to `{raw[:60]}`, which is "
@@ -593,5 +719,5 @@ def render(key: str, container=None, *, on_change: Callable[[], None] | None = N
         notes[key] = (f"The link set **{setting.label}** (`{key}`) to `{raw[:60]}`, but "
                       f"{problem}; the page uses **{shown}** instead.")
     if key in notes:
-        where.warning(notes[key], icon=":material/link_off:")
+        note_place.warning(notes[key], icon=":material/link_off:")
     return result

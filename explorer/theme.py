@@ -70,3 +70,24 @@ def model_colour(model: str) -> str:
 #: picture they change together (drawn with ``st.html``, which adds no element for a style)
 PAGE_STYLE = ("<style>[data-testid='stMainBlockContainer']"
               "{padding-top:2rem;padding-left:2.5rem;padding-right:2.5rem}</style>")
+
+
+# classroom mode (``?classroom=1``, explorer/settings.py): larger text and diagrams for the back
+# of a room, and the containers of controls a class does not need hidden from view
+#: the main area's paragraphs, lists and tables (rem; Streamlit's is 1), and its captions
+CLASSROOM_TEXT_REM = 1.3
+CLASSROOM_CAPTION_REM = 1.05
+#: the CSS of classroom mode (``explorer/app.py`` draws it on every page while the mode is on);
+#: a widget's label and a button's label keep their size, so nothing is cut short
+CLASSROOM_STYLE = (
+    "<style>"
+    "[data-testid='stMainBlockContainer'] [data-testid='stMarkdown'] :is(p, li, td, th)"
+    f"{{font-size:{CLASSROOM_TEXT_REM}rem;line-height:1.5}}"
+    "[data-testid='stMainBlockContainer'] [data-testid='stCaptionContainer'],"
+    "[data-testid='stMainBlockContainer'] [data-testid='stCaptionContainer'] p"
+    f"{{font-size:{CLASSROOM_CAPTION_REM}rem}}"
+    "[class*='st-key-classroom_hidden'],"
+    "[data-testid='stLayoutWrapper']:has(> [class*='st-key-classroom_hidden'])"
+    "{display:none !important}"
+    "</style>")
+

@@ -121,11 +121,11 @@ def check_task(task: Task, limits=None) -> None:
     limits = limits or _limits.LIMITS
     if task.T > limits.max_train_steps:
         raise CapacityError(f"the task's stream has {task.T:,} steps, over the cap of "
-                            f"{limits.max_train_steps:,} steps (FSM_EXPLORER_MAX_TRAIN_STEPS); "
+                            f"{limits.max_train_steps:,} steps; "
                             "make the task shorter")
     if task.n_symbols > limits.max_symbols:
         raise CapacityError(f"the task has {task.n_symbols} input symbols, over the cap of "
-                            f"{limits.max_symbols} (FSM_EXPLORER_MAX_SYMBOLS)")
+                            f"{limits.max_symbols}")
 
 
 def check_request(model: str, values: dict, task: Task, limits=None) -> None:
@@ -139,18 +139,16 @@ def check_request(model: str, values: dict, task: Task, limits=None) -> None:
     limits = limits or _limits.LIMITS
     check_task(task, limits)
     width = values.get("n_machines") or values.get("n_units") or 0
-    for name, cap, env in (("n_machines", limits.max_machines, "MAX_MACHINES"),
-                           ("n_units", limits.max_units, "MAX_UNITS")):
+    for name, cap in (("n_machines", limits.max_machines), ("n_units", limits.max_units)):
         if values.get(name) is not None and values[name] > cap:
             what = "machines" if name == "n_machines" else "units"
-            raise CapacityError(f"{values[name]:,} {what} is over the cap of {cap:,} {what} "
-                                f"(FSM_EXPLORER_{env})")
+            raise CapacityError(f"{values[name]:,} {what} is over the cap of {cap:,} {what}")
     feature_bytes = task.T * width * 4
     if feature_bytes > limits.max_feature_bytes:
         raise CapacityError(
             f"the readout's features would take {feature_bytes / 1e6:,.0f} MB ({task.T:,} steps "
-            f"× {width:,} × 4 bytes), over the cap of {limits.max_feature_bytes / 1e6:,.0f} MB "
-            "(FSM_EXPLORER_MAX_FEATURE_BYTES); use fewer machines or a shorter task")
+            f"× {width:,} × 4 bytes), over the cap of {limits.max_feature_bytes / 1e6:,.0f} MB; "
+            "use fewer machines or a shorter task")
     if "family" in values:
         family_values = {p.name: values[p.name] for p in families.PARAMS}
         for family in families.parse_mix(values["family"]):
@@ -161,7 +159,7 @@ def check_request(model: str, values: dict, task: Task, limits=None) -> None:
                 raise CapacityError(
                     f"{family.replace('_', ' ')} machines would have {probe.max_states:,} "
                     f"states with these settings ({task.n_symbols} input symbols), over the cap "
-                    f"of {limits.max_states} states per machine (FSM_EXPLORER_MAX_STATES)")
+                    f"of {limits.max_states} states per machine")
 
 
 # ---------------------------------------------------------------------- config -> run
@@ -321,7 +319,7 @@ def on_model_upload() -> None:
     try:
         if len(data) > limits.max_model_bytes:
             raise CapacityError(f"the file is {len(data):,} bytes, over the cap of "
-                                f"{limits.max_model_bytes:,} bytes (FSM_EXPLORER_MAX_MODEL_BYTES)")
+                                f"{limits.max_model_bytes:,} bytes")
         loaded = persist.loads(data, max_bytes=limits.max_model_bytes,
                                check=lambda model, values, task: check_request(model, values,
                                                                                task, limits))

@@ -335,10 +335,12 @@ def test_the_drill_down_machine_and_time_travel_in_the_link():
 
 
 def test_a_drill_down_link_outside_this_network_is_named_with_what_is_shown():
+    """The link's machine is past this network's last one: the page shows the last one
+    (the nearest) and says so."""
     at = open_page({**SMALL, "net_pick": "5000"})
     note = next(w.value for w in at.warning if "`net_pick`" in w.value)
-    assert "outside 0..99" in note and "the page uses **0**" in note
-    assert dot(at).startswith('digraph "machine 0"')
+    assert "outside 0..99" in note and "the page uses **99**" in note
+    assert dot(at).startswith('digraph "machine 99"')
 
 
 @pytest.mark.parametrize("key, raw, used, shown", [

@@ -96,7 +96,8 @@ def test_every_default_is_a_value_its_own_url_check_accepts():
 
 
 def test_setting_keys_are_prefixed_by_page():
-    assert all(key.startswith(("m_", "net_", "tr_", "cmp_")) for key in settings.SETTINGS)
+    assert all(key.startswith(("m_", "net_", "tr_", "cmp_", "learn_"))
+               for key in settings.SETTINGS)
 
 
 def test_network_settings_cover_every_family_and_the_caps():

@@ -32,8 +32,8 @@ live.follow_page_request()      # "Open it on the Machine page" asked for the Ma
 # ---------------------------------------------------------------------- settings panels
 def task_panel() -> None:
     st.subheader("Task")
-    # no format_func: Streamlit writes a bound select box's formatted option into the URL
-    task = settings.render("cmp_task")
+    # labels, not format_func: the URL keeps the task's name (cmp_task=delayed_recall)
+    task = settings.render("cmp_task", labels=lambda name: name.replace("_", " "))
     st.caption(tasks.describe(task)["summary"])
     for key in model.task_keys(task).values():
         settings.render(key)
@@ -54,7 +54,7 @@ def model_panel(task: str, name: str) -> None:
     with st.container(border=True):
         st.markdown(colour_key([name]), unsafe_allow_html=True)
         main = st.container()
-        advanced = st.expander("More settings")
+        advanced = settings.hidden_in_classroom(f"more_{name}").expander("More settings")
         for param_name in names:
             setting = settings.SETTINGS[keys[param_name]]
             settings.render(setting.key, advanced if setting.param.advanced else main)
@@ -206,13 +206,14 @@ def backwards_panel(comparison) -> None:
                           format_func=lambda m: model.EXTRACT_METHODS[m],
                           key="w_cmp_extract_method")
         if st.button("Extract the machine this LSTM learned", key="btn_cmp_extract_lstm",
-                     icon=":material/memory:", disabled=comparison.run_of("lstm") is None):
+                     icon=":material/memory:", disabled=comparison.run_of("lstm") is None,
+                     wrap=True):
             with st.spinner("Reading the machine off the LSTM…"):
                 model.extract_lstm(method)
         extraction_view(comparison, "lstm")
     with fsm_column:
         if st.button("The automaton this FSM network computes", key="btn_cmp_extract_fsm",
-                     icon=":material/hub:", disabled=comparison.run_of("fsm") is None,
+                     icon=":material/hub:", disabled=comparison.run_of("fsm") is None, wrap=True,
                      help=f"The product of every machine's state, explored from the start "
                           f"(at most {model.PRODUCT_STATES:,} states, "
                           f"{model.EXTRACT_SECONDS:g} s), labelled with the readout's "
@@ -224,7 +225,8 @@ def backwards_panel(comparison) -> None:
 
 # ---------------------------------------------------------------------- sweep files
 def sweep_panel() -> None:
-    with st.expander("Load a sweep file (fsm-explorer sweep … --out runs.csv)"):
+    with settings.hidden_in_classroom("sweep"), \
+            st.expander("Load a sweep file (fsm-explorer sweep … --out runs.csv)"):
         st.file_uploader("A sweep output file (.csv or .parquet)", type=["csv", "parquet", "pq"],
                          key=model.SWEEP_UPLOADER, on_change=model.on_sweep_upload,
                          max_upload_size=max(1, -(-LIMITS.max_sweep_bytes // 1_000_000)),

@@ -13,7 +13,7 @@ machine no setting describes travels as ``m_machine`` (compactly encoded, see
 import streamlit as st
 
 from explorer import machine_figures as figures
-from explorer import session, settings, theme
+from explorer import session, settings
 from explorer.click_counter import counting_button, new_clicks
 from explorer.limits import LIMITS
 from fsm_engine.analysis import step_position
@@ -198,6 +198,10 @@ def build_panel() -> None:
                     "settings describe; change a setting above to replace it.",
                     icon=":material/info:")
 
+    if settings.classroom():                 # a class edits; files are for the teacher
+        st.markdown("**Transition table**")
+        table_editor()
+        return
     table_tab, file_tab = st.tabs(["Transition table", "Import / export"])
     with table_tab:
         table_editor()
@@ -341,7 +345,8 @@ def live_view(tape: session.Tape) -> None:
                 "the analysis still work.", icon=":material/info:")
     else:
         st.graphviz_chart(figures.diagram(machine, states, tape.symbols, position),
-                          width="stretch", height=figures.diagram_height(machine.n_states))
+                          width="stretch",
+                          height=settings.classroom_size(figures.diagram_height(machine.n_states)))
         if machine.n_states > figures.READABLE_STATES:
             st.caption(figures.ENLARGE_HINT)
     st.html(figures.tape_html(tape.symbols, position, legend=True))
@@ -378,7 +383,6 @@ def link_note() -> None:
 
 
 # ---------------------------------------------------------------------- the page
-st.html(theme.PAGE_STYLE)
 if not session.has_machine():
     open_link()
 st.title("Machine")

@@ -11,7 +11,7 @@ shows the same machine at the same time.
 import numpy as np
 import streamlit as st
 
-from explorer import machine_figures, session, settings, theme
+from explorer import machine_figures, session, settings
 from explorer import network_figures as figures
 from explorer import network_model as model
 from explorer.limits import LIMITS
@@ -203,7 +203,8 @@ def machine_view(network: model.Network) -> None:
                     "family, or lower the states per machine.", icon=":material/info:")
         else:
             st.graphviz_chart(machine.to_dot(state, edge, name=f"machine {index}"),
-                              width="stretch", height=diagram_height(machine.n_states))
+                              width="stretch",
+                              height=settings.classroom_size(diagram_height(machine.n_states)))
             st.caption("The filled circle is the state the machine is in; the bold red arrow is "
                        "the transition it just took. Each circle shows the state's name and its "
                        "output." + (f" {machine_figures.ENLARGE_HINT}"
@@ -244,7 +245,6 @@ def _clamp(key: str, highest: int) -> None:
 
 
 # ---------------------------------------------------------------------- the page
-st.html(theme.PAGE_STYLE)
 st.title("Network")
 st.caption("Many small machines read the same input at the same time. Each keeps its own state; "
            "together their states and outputs are the features a trained readout combines.")

@@ -66,16 +66,19 @@ def render_params(keys: dict, names) -> list:
 
 
 def render_advanced(keys: dict, names, label: str) -> None:
-    """The advanced parameters ``names`` in an expander called ``label``."""
+    """The advanced parameters ``names`` in an expander called ``label`` (hidden in
+    classroom mode)."""
     if names:
-        with st.expander(label):
+        hidden = label.lower().replace(" ", "_")
+        with settings.hidden_in_classroom(hidden), st.expander(label):
             for name in names:
                 settings.render(keys[name])
 
 
 def task_panel() -> None:
     st.subheader("Task")
-    task = settings.render("tr_task", format_func=lambda name: name.replace("_", " "))
+    # labels, not format_func: the URL keeps the task's name (tr_task=delayed_recall)
+    task = settings.render("tr_task", labels=lambda name: name.replace("_", " "))
     if task == settings.UPLOAD:
         sequence_panel()
         return
@@ -104,11 +107,12 @@ def sequence_panel() -> None:
 
 def reservoir_panel() -> None:
     st.subheader("Reservoir")
-    name = settings.render("tr_model", format_func=lambda m: models.get(m).label)
-    st.button("Use the Network page's network", key="btn_use_network",
-              on_click=model.use_network_page, icon=":material/hub:",
-              help="Fill in the FSM network settings from the Network page's network: family "
-                   "mix, N, states, stay, k, modulus and seed.")
+    name = settings.render("tr_model", labels=lambda m: models.get(m).label)
+    settings.hidden_in_classroom("use_network").button(
+        "Use the Network page's network", key="btn_use_network",
+        on_click=model.use_network_page, icon=":material/hub:", wrap=True,
+        help="Fill in the FSM network settings from the Network page's network: family mix, "
+             "N, states, stay, k, modulus and seed.")
     keys = model.model_keys(name)
     names = [n for n in keys if n not in READOUT_GROUP]
     if "family" in keys:
@@ -246,7 +250,8 @@ def weights_view() -> None:
 
 
 def files_panel(run) -> None:
-    with st.expander("Save or load a trained model (.npz)"):
+    with settings.hidden_in_classroom("files"), \
+            st.expander("Save or load a trained model (.npz)"):
         if run is not None:
             st.download_button("Save this model", lambda: model.export_bytes(run),
                                file_name=f"fsm-explorer-{run.config.model}.npz",
