@@ -19,7 +19,8 @@ from .network_figures import FONT_SIZE
 #: pixels of a lesson chart
 HEIGHT = 380
 #: the bar charts' model order and names
-BAR_ROLES = {"fsm": "FSM random", "fsm_designed": "FSM designed", "esn": "ESN", "lstm": "LSTM"}
+BAR_ROLES = {"fsm": "FSM<br>random", "fsm_designed": "FSM<br>designed", "esn": "ESN",
+             "lstm": "LSTM"}
 #: the designed FSM family: the network's blue, lighter
 DESIGNED_COLOUR = "#86b6e3"
 
@@ -95,13 +96,13 @@ def score_bars(rows: list[dict], title: str) -> go.Figure:
                             title=dict(text=row["axis"], font=dict(size=FONT_SIZE - 2)),
                             tickfont=dict(size=FONT_SIZE - 3), gridcolor="#e5e5e5",
                             row=1, col=column)
-        figure.update_xaxes(tickfont=dict(size=FONT_SIZE - 2), row=1, col=column)
+        figure.update_xaxes(tickfont=dict(size=FONT_SIZE - 2), tickangle=0, row=1, col=column)
         if row["chance"] is not None and math.isfinite(row["chance"]):
             figure.add_hline(y=row["chance"], line=dict(color="#6c757d", dash="dash", width=1.5),
                              row=1, col=column)
     figure.update_annotations(font=dict(size=FONT_SIZE))
     figure.update_layout(title=dict(text=title, font=dict(size=FONT_SIZE + 3)), height=HEIGHT,
-                         margin=dict(l=60, r=20, t=110, b=40), plot_bgcolor="white",
+                         margin=dict(l=60, r=20, t=110, b=60), plot_bgcolor="white",
                          bargap=0.25)
     return figure
 
@@ -148,25 +149,26 @@ def extract_figure(rows: list[dict]) -> go.Figure:
     names = {"quantise": "clustering hidden states", "lstar": "L* (LSTM as oracle)"}
     colours = {"quantise": theme.MODEL_COLOURS["lstm"], "lstar": theme.CATEGORICAL[2]}
     figure = go.Figure()
-    figure.add_trace(go.Bar(x=[f"grammar {g}" for g in grammars],
+    figure.add_trace(go.Bar(x=[str(g) for g in grammars],
                             y=[minimal.get(g) for g in grammars], name="smallest machine",
                             marker=dict(color="#c8ccd0"),
-                            hovertemplate="%{x}: %{y} states<extra>smallest</extra>"))
+                            hovertemplate="grammar %{x}: %{y} states<extra>smallest</extra>"))
     for method in dict.fromkeys(r["method"] for r in rows):
         by = {r["grammar"]: float(np.median(r["states"])) for r in rows if r["method"] == method}
-        figure.add_trace(go.Bar(x=[f"grammar {g}" for g in grammars],
+        figure.add_trace(go.Bar(x=[str(g) for g in grammars],
                                 y=[by.get(g) for g in grammars],
                                 name=names.get(method, method),
                                 marker=dict(color=colours.get(method, theme.CATEGORICAL[4])),
-                                hovertemplate="%{x}: %{y} states<extra>" + names.get(
+                                hovertemplate="grammar %{x}: %{y} states<extra>" + names.get(
                                     method, method) + "</extra>"))
     figure.update_layout(
         title=dict(text="States of the machine inside each trained LSTM",
                    font=dict(size=FONT_SIZE + 3)),
         barmode="group", height=HEIGHT, plot_bgcolor="white",
-        margin=dict(l=60, r=20, t=60, b=50),
-        legend=dict(orientation="h", y=-0.18, font=dict(size=FONT_SIZE - 1)),
-        xaxis=dict(tickfont=dict(size=FONT_SIZE - 2)),
+        margin=dict(l=60, r=20, t=60, b=90),
+        legend=dict(orientation="h", y=-0.25, font=dict(size=FONT_SIZE - 1)),
+        xaxis=dict(title=dict(text="Tomita grammar", font=dict(size=FONT_SIZE)),
+                   tickfont=dict(size=FONT_SIZE - 2)),
         yaxis=dict(title=dict(text="states (median over seeds)", font=dict(size=FONT_SIZE)),
                    tickfont=dict(size=FONT_SIZE - 2), gridcolor="#e5e5e5"))
     return figure

@@ -136,6 +136,24 @@ def test_a_link_value_reaches_the_widget_through_the_helper():
     assert not at.warning
 
 
+@pytest.mark.parametrize("key, raw, before", [
+    ("net_machines", "5000", 5000), ("net_machines", "many", 1000),     # refused: the default
+    ("tr_fsm.family", "delay_line", "delay_line"), ("tr_fsm.recurrence", "false", False),
+    ("tr_lr", "auto", None), ("tr_fsm.stay", "0.5", 0.5),
+])
+def test_a_links_value_is_the_settings_value_before_its_widget_draws(key, raw, before):
+    """A page can decide what to draw from a link's settings before drawing them (the Train
+    page draws a family's parameters only for the families of the link's mix)."""
+    at = AppTest.from_string("from explorer import settings\n"
+                             "import streamlit as st\n"
+                             f"before = settings.value({key!r})\n"
+                             "st.markdown(f'before={before!r}')\n"
+                             f"settings.render({key!r})\n")
+    at.query_params[key] = raw
+    at.run()
+    assert at.markdown[0].value == f"before={before!r}"
+
+
 def test_an_over_cap_link_value_shows_a_message_and_the_default_until_changed():
     at = AppTest.from_string(render_script("net_machines"))
     at.query_params["net_machines"] = str(LIMITS.max_machines * 10)
@@ -206,6 +224,16 @@ def test_labelled_options_show_their_labels_while_the_url_keeps_the_option():
     assert at.query_params["net_sort"] == "family"
     at.radio(key="net_sort").set_value("index").run()          # the default leaves the URL
     assert "net_sort" not in at.query_params
+
+
+def test_changing_a_labelled_option_twice_is_not_taken_for_a_link_value():
+    """The page writes a labelled widget's value into the URL itself; the next change must
+    not judge that value as a link's (it said "The link set ... to `family`")."""
+    at = AppTest.from_string(LABELLED)
+    at.run()
+    for option in ("family", "activity", "entropy"):
+        at.radio(key="net_sort").set_value(option).run()
+        assert at.markdown[0].value == f"value={option}" and not at.warning, option
 
 
 def test_a_labelled_option_not_offered_is_named():

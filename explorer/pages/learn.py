@@ -38,8 +38,6 @@ PAGE_FILES = {"machine": "explorer/pages/machine.py", "network": "explorer/pages
 PAGE_PREFIXES = {"machine": "m_", "network": "net_", "train": "tr_", "compare": "cmp_"}
 #: session-state name of the "readout" step's live run (never a widget key)
 RUN = "learn_run"
-#: weight updates per click on Train
-UPDATES_PER_CLICK = 10
 #: the "network" step's small network: machines and steps drawn
 NETWORK_SEED = 0
 #: pixels of the pictures' diagram boxes
@@ -144,7 +142,7 @@ def readout_run(step: lesson.Step) -> live.LiveRun:
 def train_more() -> None:
     run = live.get_run(RUN)
     if run is not None:
-        for _ in range(UPDATES_PER_CLICK):          # every update a point of the curve
+        for _ in range(lesson.UPDATES_PER_CLICK):          # every update a point of the curve
             run.step(1)
 
 
@@ -155,7 +153,7 @@ def start_again() -> None:
 def draw_live_readout(step: lesson.Step, found: lesson.Results) -> None:
     run = readout_run(step)
     with st.container(horizontal=True, gap="small"):
-        st.button(f"Train {UPDATES_PER_CLICK} updates", key="btn_learn_train",
+        st.button(f"Train {lesson.UPDATES_PER_CLICK} updates", key="btn_learn_train",
                   on_click=train_more, type="primary", icon=":material/play_arrow:")
         st.button("Start again", key="btn_learn_reset", on_click=start_again,
                   icon=":material/restart_alt:", disabled=run.updates == 0)
