@@ -21,6 +21,9 @@ TAPE_WINDOW = 24
 #: largest machine whose diagram keeps labels readable (12 px or more) in its box at
 #: 1280x720; larger ones get a taller box and a hint to show the diagram full screen
 READABLE_STATES = 12
+#: the tallest diagram box that still fits beside the Step button on a 1280x720 screen
+#: (classroom mode enlarges a diagram up to it)
+ONE_SCREEN_HEIGHT = 360
 ENLARGE_HINT = ("A large machine: point at the diagram and click the full-screen button at its "
                 "top right to see it bigger.")
 #: the tape's colours, explained under it (the same styles as its cells)

@@ -545,10 +545,14 @@ def render_classroom(container=None) -> bool:
     return on
 
 
-def classroom_size(pixels: int) -> int:
+def classroom_size(pixels: int, most: int | None = None) -> int:
     """A diagram box of ``pixels``, drawn larger in classroom mode (state labels grow with
-    the box)."""
-    return int(pixels * CLASSROOM_DIAGRAM_SCALE) if classroom() else int(pixels)
+    the box), but not past ``most`` pixels (e.g. what still fits on one screen beside the
+    controls), nor smaller than ``pixels``."""
+    if not classroom():
+        return int(pixels)
+    larger = int(pixels * CLASSROOM_DIAGRAM_SCALE)
+    return max(int(pixels), min(larger, most)) if most is not None else larger
 
 
 def hidden_in_classroom(name: str, container=None):

@@ -344,9 +344,11 @@ def live_view(tape: session.Tape) -> None:
                 f"of at most {LIMITS.max_diagram_states} states. Stepping, the output trace and "
                 "the analysis still work.", icon=":material/info:")
     else:
+        readable = machine.n_states <= figures.READABLE_STATES
+        height = settings.classroom_size(figures.diagram_height(machine.n_states),
+                                         figures.ONE_SCREEN_HEIGHT if readable else None)
         st.graphviz_chart(figures.diagram(machine, states, tape.symbols, position),
-                          width="stretch",
-                          height=settings.classroom_size(figures.diagram_height(machine.n_states)))
+                          width="stretch", height=height)
         if machine.n_states > figures.READABLE_STATES:
             st.caption(figures.ENLARGE_HINT)
     st.html(figures.tape_html(tape.symbols, position, legend=True))

@@ -37,6 +37,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 #: the app has finished a script run
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 VIEWPORT = {"width": 1600, "height": 1000}
+#: a classroom projector (issue 15): what the layout, Learn and classroom tests check at
+PROJECTOR = {"width": 1280, "height": 720}
 SERVER_START_SECONDS = 60
 
 
@@ -115,6 +117,59 @@ def wait_for_app(page, timeout_ms: int = 30_000) -> None:
     page.wait_for_selector(IDLE, timeout=timeout_ms)
     content = "[data-testid='stMainBlockContainer'] [data-testid='stElementContainer']"
     page.wait_for_selector(content, timeout=timeout_ms)
+
+
+#: every button (also those inside a component's shadow root), metric label and value and
+#: expander title whose text is wider than its box, as [text, text width, box width]
+CUT_SHORT = """() => {
+    const roots = [document];
+    for (let i = 0; i < roots.length; i++)
+        for (const el of roots[i].querySelectorAll("*"))
+            if (el.shadowRoot) roots.push(el.shadowRoot);
+    const cut = [];
+    const targets = roots.flatMap(root => [...root.querySelectorAll(
+        "button, [data-testid='stMetricLabel'], [data-testid='stMetricValue'], summary")]);
+    for (const target of targets)
+        for (const el of [target, ...target.querySelectorAll("*")]) {
+            const style = getComputedStyle(el);
+            if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1
+                    && style.overflowX !== "visible")
+                cut.push([target.textContent.trim().slice(0, 40), el.scrollWidth, el.clientWidth]);
+        }
+    return cut;
+}"""
+
+
+@pytest.fixture(scope="session")
+def cut_short():
+    """``cut_short(page)``: every button, metric and expander title of ``page`` whose text
+    is wider than its box (the way Streamlit ellipsises "Reset" into "Re…"), as
+    [text, text width, box width]."""
+    return lambda page: page.evaluate(CUT_SHORT)
+
+
+@pytest.fixture
+def projector(browser, app_url):
+    """``open(path, query)`` (or ``open(url=...)``): a fresh 1280x720 browser context on the
+    app, waited for; each call is a new browser (a student's), closed after the test.
+    ``open.viewport`` is its size."""
+    contexts = []
+
+    def open_page(path: str = "", query: str = "", url: str | None = None):
+        context = browser.new_context(viewport=PROJECTOR)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(url or f"{app_url}/{path}" + (f"?{query}" if query else ""))
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                               timeout=60_000)
+        page.wait_for_selector("[data-testid='stMainBlockContainer'] "
+                               "[data-testid='stElementContainer']", timeout=60_000)
+        return page
+
+    open_page.viewport = PROJECTOR
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture(scope="session")

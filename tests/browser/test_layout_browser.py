@@ -1,11 +1,11 @@
-"""The Machine and Network pages on a 1280x720 projector, and links that reproduce them.
+"""Every page on a 1280x720 projector, and links that reproduce the Machine and Network pages.
 
-Each test opens its own browser context of 1280x720 (the session's shared page is
-1600x1000), so nothing a test clicks leaks into the next.  What is checked, in the
-rendered page:
+Each test opens its own browser context of 1280x720 (the ``projector`` fixture; the
+session's shared page is 1600x1000), so nothing a test clicks leaks into the next.  What
+is checked, in the rendered page:
 
 * no button label and no metric is cut short (an element narrower than its text, the
-  way Streamlit ellipsises "Reset" into "Re…");
+  way Streamlit ellipsises "Reset" into "Re…"), on every page, in classroom mode too;
 * state labels of diagrams of up to 12 states are at least 12 px tall (the SVG text
   elements' bounding boxes), and the Step button and such a diagram fit on one screen;
   a larger machine is readable full screen;
@@ -25,31 +25,11 @@ from playwright.sync_api import expect
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
-PROJECTOR = {"width": 1280, "height": 720}
 HIGHLIGHT = "#f4a261"
 NODES = "[data-testid='stGraphVizChart'] svg g.node"
 #: labels of at least this many pixels read from the back of a classroom (issue 15)
 MIN_LABEL_PX = 12
 
-#: every button (also those inside a component's shadow root), metric label and value and
-#: expander title whose text is wider than its box, as [text, text width, box width]
-CUT_SHORT = """() => {
-    const roots = [document];
-    for (let i = 0; i < roots.length; i++)
-        for (const el of roots[i].querySelectorAll("*"))
-            if (el.shadowRoot) roots.push(el.shadowRoot);
-    const cut = [];
-    const targets = roots.flatMap(root => [...root.querySelectorAll(
-        "button, [data-testid='stMetricLabel'], [data-testid='stMetricValue'], summary")]);
-    for (const target of targets)
-        for (const el of [target, ...target.querySelectorAll("*")]) {
-            const style = getComputedStyle(el);
-            if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1
-                    && style.overflowX !== "visible")
-                cut.push([target.textContent.trim().slice(0, 40), el.scrollWidth, el.clientWidth]);
-        }
-    return cut;
-}"""
 #: the smallest state label of the first diagram, in pixels (its text elements' boxes)
 SMALLEST_LABEL = """() => Math.min(...[...document.querySelectorAll(
     "[data-testid='stGraphVizChart'] g.node text")].map(t => t.getBoundingClientRect().height))"""
@@ -64,36 +44,11 @@ LIT = f"""() => {{
 }}"""
 
 
-@pytest.fixture
-def projector(browser, app_url):
-    """``open(path, query)``: a fresh 1280x720 browser context on the app, waited for."""
-    contexts = []
-
-    def open_page(path: str = "", query: str = "", url: str | None = None):
-        context = browser.new_context(viewport=PROJECTOR)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(url or f"{app_url}/{path}" + (f"?{query}" if query else ""))
-        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
-                               timeout=60_000)
-        page.wait_for_selector("[data-testid='stMainBlockContainer'] "
-                               "[data-testid='stElementContainer']", timeout=60_000)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
 def settle(page) -> None:
     """Wait for the run to end and the diagram to be drawn."""
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
     page.wait_for_selector(NODES, state="attached", timeout=60_000)
     page.wait_for_timeout(300)             # d3-graphviz lays the SVG out after inserting it
-
-
-def cut_short(page) -> list:
-    return page.evaluate(CUT_SHORT)
 
 
 def viewport_shot(page, name: str) -> None:
@@ -110,7 +65,7 @@ def wait_lit(page, state: str) -> None:
 
 
 # ---------------------------------------------------------------------- nothing cut short
-def test_the_detector_finds_a_label_cut_short(projector):
+def test_the_detector_finds_a_label_cut_short(projector, cut_short):
     """The check below would have caught "Re…": a button narrower than its label."""
     page = projector()
     page.evaluate("""() => { const b = document.createElement("button");
@@ -127,7 +82,8 @@ def test_the_detector_finds_a_label_cut_short(projector):
     ("", "m_start=random&m_states=40", None),          # "not computed" metrics
     ("network", "", "layout-network-1280x720.png"),
 ])
-def test_no_button_label_or_metric_is_cut_short_at_1280x720(projector, path, query, shot):
+def test_no_button_label_or_metric_is_cut_short_at_1280x720(projector, cut_short, path, query,
+                                                            shot):
     page = projector(path, query)
     settle(page)
     assert cut_short(page) == []
@@ -135,7 +91,34 @@ def test_no_button_label_or_metric_is_cut_short_at_1280x720(projector, path, que
         viewport_shot(page, shot)
 
 
-def test_no_label_is_cut_short_while_playing(projector):
+@pytest.mark.parametrize("path, query, shot", [
+    ("train", "", "layout-train-1280x720.png"),
+    ("train", "tr_model=esn", None),
+    ("train", "classroom=1", "layout-train-classroom-1280x720.png"),
+    ("compare", "", "layout-compare-1280x720.png"),
+    ("compare", "cmp_task=tomita&cmp_tomita.n_strings=200", None),
+    ("compare", "classroom=1", None),
+    ("learn", "", "layout-learn-1280x720.png"),
+    ("learn", "classroom=1", None),
+    ("", "classroom=1", None),
+    ("network", "classroom=1", None),
+])
+def test_no_button_label_or_metric_is_cut_short_on_every_page(projector, cut_short, path, query,
+                                                              shot):
+    """Train, Compare and Learn too (the extraction buttons and "Use the Network page's
+    network" read "Extract the machine this LSTM lea…" and "Use the Network p…"), and every
+    page in classroom mode (larger text)."""
+    page = projector(path, query)
+    page.wait_for_selector("[data-testid='stPlotlyChart'], [data-testid='stGraphVizChart']",
+                           timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+    page.wait_for_timeout(500)
+    assert cut_short(page) == []
+    if shot:
+        viewport_shot(page, shot)
+
+
+def test_no_label_is_cut_short_while_playing(projector, cut_short):
     page = projector("", "m_tape_length=200&m_speed=1.0")
     settle(page)
     page.get_by_role("button", name="Play", exact=True).click()
@@ -152,6 +135,8 @@ def test_no_label_is_cut_short_while_playing(projector):
     "m_start=random&m_states=12",
     "m_start=random&m_states=12&m_alphabet=abc&m_seed=1",
     "m_start=random&m_family=gated_cell&m_alphabet=abcdefghij",   # 12 states, 10 symbols
+    "m_preset=delay_line&classroom=1",                           # larger, still on screen
+    "m_start=random&m_states=12&classroom=1",
 ])
 def test_step_and_a_readable_diagram_of_up_to_12_states_fit_on_one_screen(projector, query):
     page = projector("", query)
@@ -159,8 +144,9 @@ def test_step_and_a_readable_diagram_of_up_to_12_states_fit_on_one_screen(projec
     assert page.evaluate(SMALLEST_LABEL) >= MIN_LABEL_PX
     step = page.get_by_role("button", name="Step", exact=True).bounding_box()
     diagram = page.locator("[data-testid='stGraphVizChart']").bounding_box()
-    assert step["y"] >= 0 and step["y"] + step["height"] <= PROJECTOR["height"]
-    assert diagram["y"] >= 0 and diagram["y"] + diagram["height"] <= PROJECTOR["height"], diagram
+    bottom = projector.viewport["height"]
+    assert step["y"] >= 0 and step["y"] + step["height"] <= bottom
+    assert diagram["y"] >= 0 and diagram["y"] + diagram["height"] <= bottom, diagram
 
 
 def test_a_40_state_machine_is_readable_full_screen(projector):
