@@ -207,6 +207,16 @@ def test_a_missing_entry_is_said_not_guessed(tmp_path):
     assert "Tested on messages they never saw: not measured yet." in text
 
 
+def test_a_task_the_comparison_lacks_falls_back_to_the_task_suite(tmp_path):
+    suite = {"summary": TASKS["summary"] + [
+        {"key": "twenty_bit_memory", "network": "random N=500, state, ridge",
+         "task": "twenty_bit_memory", "task_params": {"T0": 50}, "metric": "twenty_bit_success",
+         "chance": 0.0, "mean": 0.0, "sd": 0.0, "successes": 0, "seeds": 4}]}
+    text = texts(lesson.read_results(write(tmp_path, compare=COMPARE, tasks=suite)))["fails"]
+    assert ("the random network alone (“random N=500, state, ridge”, results/tasks.json) "
+            "**solved on 0 of 4 seeds**; the other models not measured yet") in text
+
+
 @pytest.mark.parametrize("content, why", [
     ("{not json", "could not be read as JSON"),
     ("[1, 2, 3]", "does not hold a JSON object"),
