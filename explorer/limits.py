@@ -3,7 +3,9 @@
 Each cap can be raised or lowered with an environment variable
 ``FSM_EXPLORER_<NAME>`` (e.g. ``FSM_EXPLORER_MAX_MACHINES=50000``) for a bigger
 machine or a smaller classroom laptop.  Pages read ``LIMITS``; a request over a
-cap gets a message naming the cap, never a crash.
+cap gets a message naming the cap, never a crash.  Messages say the cap in words a
+student reads ("over the cap of 20,000 machines"); the variables are for whoever runs
+the app and are named in the README, never on a page.
 """
 from __future__ import annotations
 
