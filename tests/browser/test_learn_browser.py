@@ -97,10 +97,12 @@ def test_the_machine_steps_link_shows_the_same_machine_and_step_in_a_students_br
 def test_the_readout_step_trains_live(projector):
     page = projector("learn", "learn_step=readout")
     expect(page.get_by_text("0 updates", exact=True)).to_be_visible(timeout=60_000)
-    for clicks in (1, 2):
+    settled(page)
+    for clicks in (1, 2):                 # each click waits for the run of the one before
         page.get_by_role("button", name=f"Train {lesson.UPDATES_PER_CLICK} updates").click()
         expect(page.get_by_text(f"{clicks * lesson.UPDATES_PER_CLICK} updates", exact=True)
                ).to_be_visible(timeout=60_000)
+        settled(page)
     page.wait_for_function(f"() => ({CURVE_POINTS})() > {2 * lesson.UPDATES_PER_CLICK}",
                            timeout=30_000)              # a point per update, and update 0
     page.get_by_role("button", name="Start again").click()
