@@ -50,6 +50,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .. import metrics, sweep, tasks
 from ..experiments import EVAL_SHARE, SUCCESS, markdown
 from . import results
@@ -546,10 +548,16 @@ def _last_session(clock: dict) -> dict:
     return max(_sessions(clock), key=lambda s: s["started"], default={})
 
 
-def _wall_seconds(clock: dict) -> float:
-    """Seconds the stages ran (sessions that executed nothing, e.g. a resume that only
-    rewrote the files, left out)."""
-    return round(sum(s.get("wall_seconds", 0.0) for s in _sessions(clock)), 1)
+def _wall_seconds(clock: dict) -> float | None:
+    """Wall-clock seconds from the first session's start to the last one's end (sessions
+    that executed nothing, e.g. a resume that only rewrote the files, left out; a session
+    that was killed has no end, so a later one's end counts)."""
+    first, last = _first_session(clock), _last_session(clock)
+    if "started" not in first or "finished" not in last:
+        return None
+    stamp = "%Y-%m-%d %H:%M:%S"
+    return round(time.mktime(time.strptime(last["finished"], stamp))
+                 - time.mktime(time.strptime(first["started"], stamp)), 1)
 
 
 def _train_sequences(task) -> float | None:
@@ -653,7 +661,8 @@ def format_tables(result: dict) -> str:
              " run)", "",
              f"{meta['date']}; {meta['workers']} worker processes, one BLAS thread each; load "
              f"average {meta['load_average_start']} at start, {meta['load_average_end']} at "
-             f"end; {meta['wall_seconds'] / 60:.0f} minutes. Budgets and seconds are processor "
+             f"end; {(meta['wall_seconds'] or 0) / 60:.0f} minutes. Budgets and seconds are "
+             "processor "
              f"seconds of one core (a run got {meta['cpu_share']} processor seconds per "
              f"wall-clock second on average). Test seeds {meta['test_seeds']}, validation "
              f"seeds {meta['validation_seeds']}.", "",
@@ -673,7 +682,7 @@ def _counts(values: list) -> str:
     solved = sorted(v for v in values if v is not None)
     if not solved:
         return f"not solved (0/{len(values)})"
-    median = solved[len(solved) // 2]
+    median = float(np.median(solved))
     return (f"{median:,.0f} (median of {len(solved)}/{len(values)} seeds that solved it; "
             f"{solved[0]:,.0f}–{solved[-1]:,.0f})")
 
@@ -689,7 +698,8 @@ def sequences_table(result: dict) -> str:
             if text.startswith("not solved"):
                 text = f"not solved with up to {largest:,} training sequences"
             cells.append([key, f"{role}: {found['label']} (one ridge solve)", text, ""])
-    return markdown(["task", "model", "training sequences to solve", "H&S 1997 (LSTM)"], cells)
+    return markdown(["task", "model", "training sequences to solve (readouts: tested on min(n, "
+                     f"{SEQUENCE_TEST}) held-out sequences)", "H&S 1997 (LSTM)"], cells)
 
 
 # ---------------------------------------------------------------------- command line
