@@ -24,10 +24,10 @@ from pathlib import Path
 
 from fsm_engine import models
 from fsm_engine.errors import FSMError
-from fsm_engine.paths import results_dir
+from fsm_engine.paths import committed_results
 
 #: the committed file
-PATH = results_dir() / "compare.json"
+PATH = committed_results() / "compare.json"
 #: the command that writes it, when the file does not record its own
 DEFAULT_COMMAND = "fsm-explorer bench compare"
 #: the largest committed file read (a results file is tens of kilobytes)

@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fsm_engine import presets
-from fsm_engine.paths import results_dir
+from fsm_engine.paths import committed_results
 
 from . import compare_results
 
@@ -134,7 +134,7 @@ class Results:
 def read_results(directory: str | Path | None = None) -> Results:
     """The lesson's view of the results files in ``directory`` (default ``results/``);
     never raises: a file that cannot be used is named in ``missing`` with the reason."""
-    directory = Path(results_dir() if directory is None else directory)
+    directory = Path(committed_results() if directory is None else directory)
     loaded, missing = {}, {}
     for name in FILES:
         data, why = _load(directory / name)

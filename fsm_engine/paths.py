@@ -1,10 +1,13 @@
 """Where the shipped data files are, installed or not: the one resolver every reader uses.
 
 The data (preset machines ``machines/*.json``, the text corpus ``text/``) live in the
-checkout's top-level ``assets/`` folder.  Three situations must find them alike:
+checkout's top-level ``assets/`` folder, and the committed benchmark results the pages
+quote (``results/*.json``) in its ``results/`` folder.  Three situations must find them
+alike:
 
 * **an installed wheel** -- ``setup.py`` maps ``assets/`` into the package as
-  ``fsm_engine/assets/`` (package data), read here with :mod:`importlib.resources`;
+  ``fsm_engine/assets/`` and ``results/*.json`` as ``fsm_engine/results/`` (package
+  data), read here with :mod:`importlib.resources`;
 * **an editable install** (``make``'s ``.venv``) and
 * **a plain checkout with nothing installed** (Streamlit Community Cloud runs
   ``streamlit_app.py`` from the repository root) -- the package is the checkout's
@@ -69,3 +72,11 @@ def results_dir() -> Path:
     """Where benchmarks write result files by default: the checkout's ``results/``, or
     ``results/`` in the current folder when the package is installed."""
     return (CHECKOUT or Path.cwd()) / "results"
+
+
+def committed_results() -> Path:
+    """Where the committed benchmark results the pages quote are read from: the checkout's
+    ``results/`` (the same folder the benchmarks write), or the copy shipped in an
+    installed wheel (``fsm_engine/results``; a benchmark run there writes to
+    :func:`results_dir` and leaves the shipped copy alone)."""
+    return Path(str(locate("fsm_engine", "results", "results")))

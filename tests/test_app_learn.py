@@ -88,8 +88,8 @@ def test_the_readout_step_trains_the_questions_model_live():
 
 def test_a_step_states_what_is_missing_instead_of_a_number(monkeypatch, tmp_path):
     """With no results files, the page still teaches and says what is not measured."""
-    monkeypatch.setattr(lesson, "results_dir", lambda: tmp_path)
-    monkeypatch.setattr(paths, "results_dir", lambda: tmp_path)     # the page's file stamps
+    monkeypatch.setattr(lesson, "committed_results", lambda: tmp_path)
+    monkeypatch.setattr(paths, "committed_results", lambda: tmp_path)  # the page's stamps
     at = open_learn({"learn_step": "answer"})
     text = " ".join(m.value for m in at.markdown)
     assert "results/compare.json cannot be used here: the file is not there yet" in text

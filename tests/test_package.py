@@ -38,7 +38,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 #: what the wheel is built from (everything else in the checkout stays out)
 SOURCES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "fsm_engine", "explorer",
-           "assets", ".streamlit")
+           "assets", "results", ".streamlit")
 CACHES = shutil.ignore_patterns("__pycache__", "*.pyc", "*.nbi", "*.nbc", "*.egg-info")
 
 
@@ -113,7 +113,21 @@ def test_the_wheel_holds_the_presets_the_corpus_the_pages_and_py_typed(installed
     assert {f"explorer/pages/{name}" for name in pages} <= names
     assert {"fsm_engine/py.typed", "fsm_engine/__main__.py", "fsm_engine/benchmarks/engine.py",
             "explorer/app.py", "explorer/streamlit_config/config.toml"} <= names
-    assert not [name for name in names if "screenshots" in name or "__pycache__" in name]
+    assert {f"fsm_engine/results/{p.name}" for p in (REPO / "results").glob("*.json")} <= names
+    assert not [name for name in names if "screenshots" in name or "__pycache__" in name
+                or name.startswith("fsm_engine/results/") and not name.endswith(".json")]
+
+
+def test_the_pages_quote_the_committed_results_shipped_in_the_wheel(installed):
+    code = ("from explorer import compare_results, lesson\n"
+            "results = lesson.read_results()\n"
+            "print(sorted(results.missing), compare_results.PATH)\n"
+            "print(bool(compare_results.read().chosen_for('temporal_order', 'lstm')))\n")
+    shown = installed.python_code(code)
+    assert shown.returncode == 0, shown.stderr
+    missing, chosen = shown.stdout.splitlines()
+    assert missing.startswith("[] ") and str(installed.root) in missing, missing
+    assert chosen == "True"
 
 
 def test_metadata_has_one_version_and_keeps_the_app_out_of_the_engine(installed):

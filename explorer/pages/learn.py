@@ -29,7 +29,7 @@ from fsm_engine import analysis, models, tasks
 from fsm_engine.esn import EchoStateNetwork
 from fsm_engine.families import FAMILIES
 from fsm_engine.metrics import GREATER_IS_BETTER
-from fsm_engine.paths import results_dir
+from fsm_engine.paths import committed_results
 
 #: the page file each lesson link opens, by the name lesson.Link.page gives it, and the
 #: prefix of that page's settings
@@ -55,7 +55,7 @@ def _read(stamp: tuple) -> lesson.Results:
 
 
 def results() -> lesson.Results:
-    directory = results_dir()
+    directory = committed_results()
     stamp = []
     for name in lesson.FILES:
         try:
