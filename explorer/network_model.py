@@ -15,7 +15,9 @@ matrices on a sample.  One machine's own trace is recomputed on demand by
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -24,7 +26,7 @@ from fsm_engine import Machine, analysis, tasks
 from fsm_engine.analysis import Rank, step_position, thin
 from fsm_engine.bank import MachineBank
 from fsm_engine.errors import CapacityError, FSMError
-from fsm_engine.families import VISIBLE_SYMBOLS, family_labels, make_bank, name_states
+from fsm_engine.families import FAMILIES, VISIBLE_SYMBOLS, family_labels, make_bank, name_states
 
 from . import limits as _limits
 
@@ -56,6 +58,30 @@ class NetworkSpec:
     def mix_dict(self) -> dict:
         """The families with a positive fraction: ``{family: fraction}``."""
         return {name: fraction for name, fraction in self.mix if fraction > 0}
+
+
+#: session-state name of the last network the Network page built (never a widget key);
+#: the Train page's "use the Network page's network" reads it
+LAST_SPEC = "network_last_spec"
+#: the Network page's setting of each family parameter
+FAMILY_SETTINGS = {"n_states": "net_states", "stay": "net_stay", "k": "net_k",
+                   "modulus": "net_modulus"}
+
+
+def mix_key(family: str) -> str:
+    """The Network page's setting of ``family``'s share of the mix."""
+    return f"net_mix_{family}"
+
+
+def spec_from(value: Callable[[str], Any]) -> NetworkSpec:
+    """The network the Network page's settings describe, each read by ``value(key)`` (the
+    page passes the settings' current values, the Train page their defaults)."""
+    return NetworkSpec(
+        mix=tuple((name, float(value(mix_key(name)))) for name in FAMILIES),
+        n_machines=int(value("net_machines")), n_states=int(value("net_states")),
+        stay=float(value("net_stay")), k=int(value("net_k")), modulus=int(value("net_modulus")),
+        seed=int(value("net_seed")), source=value("net_input"), text=value("net_text"),
+        n_steps=int(value("net_steps")))
 
 
 @dataclass(frozen=True, eq=False)

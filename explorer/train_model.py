@@ -28,7 +28,7 @@ from fsm_engine.sequences import load_sequence
 from fsm_engine.tasks import Task
 
 from . import limits as _limits
-from . import live, session, settings
+from . import live, network_model, session, settings
 from .network_model import NetworkSpec
 
 #: session-state names (never widget keys)
@@ -37,14 +37,9 @@ FAILED = "train_failed"
 SEQUENCE = "train_sequence"
 #: ``{"sequence" | "model": (kind, text)}``: the last word about each uploader's file
 FILE_MESSAGES = "train_file_messages"
-#: the Network page keeps the spec of the network it last showed under this name
-NETWORK_LAST_SPEC = "network_last_spec"
 #: model parameters that change a running model without a reset
 LIVE_PARAMS = ("lr", "l2")
 MACHINE_PAGE = "explorer/pages/machine.py"
-#: the Network page's settings that describe its machines, by family parameter
-NETWORK_FAMILY_SETTINGS = {"n_states": "net_states", "stay": "net_stay", "k": "net_k",
-                           "modulus": "net_modulus"}
 
 
 @dataclass(frozen=True)
@@ -243,17 +238,10 @@ def reset() -> None:
 # ---------------------------------------------------------------------- the Network page
 def network_spec() -> NetworkSpec:
     """The network the Network page shows (its defaults before it was visited)."""
-    spec = st.session_state.get(NETWORK_LAST_SPEC)
+    spec = st.session_state.get(network_model.LAST_SPEC)
     if spec is not None:
         return spec
-    default = {key: setting.default for key, setting in settings.SETTINGS.items()
-               if key.startswith("net_")}
-    return NetworkSpec(
-        mix=tuple((name, float(default[f"net_mix_{name}"])) for name in families.FAMILIES),
-        n_machines=int(default["net_machines"]), n_states=int(default["net_states"]),
-        stay=float(default["net_stay"]), k=int(default["net_k"]),
-        modulus=int(default["net_modulus"]), seed=int(default["net_seed"]),
-        source=default["net_input"], text=default["net_text"], n_steps=int(default["net_steps"]))
+    return network_model.spec_from(lambda key: settings.SETTINGS[key].default)
 
 
 def use_network_page() -> None:

@@ -19,11 +19,6 @@ from fsm_engine import analysis
 from fsm_engine.errors import FSMError
 from fsm_engine.families import FAMILIES
 
-#: session-state name of the last spec that was built (never a widget key)
-LAST_SPEC = "network_last_spec"
-#: the family parameter each setting feeds
-FAMILY_SETTINGS = {"n_states": "net_states", "stay": "net_stay", "k": "net_k",
-                   "modulus": "net_modulus"}
 #: settings of the drill-down (URL-bound; their ranges follow the network on screen)
 MACHINE_KEY, TIME_KEY = "net_pick", "net_time"
 #: how the raster orders read (the URL keeps the engine's names)
@@ -41,19 +36,9 @@ ORDER_TEXT = {
                "machines using all their states at the bottom."}
 
 
-def mix_key(family: str) -> str:
-    return f"net_mix_{family}"
-
-
 def current_spec() -> model.NetworkSpec:
     """The settings as one hashable value."""
-    value = settings.value
-    return model.NetworkSpec(
-        mix=tuple((name, float(value(mix_key(name)))) for name in FAMILIES),
-        n_machines=int(value("net_machines")), n_states=int(value("net_states")),
-        stay=float(value("net_stay")), k=int(value("net_k")), modulus=int(value("net_modulus")),
-        seed=int(value("net_seed")), source=value("net_input"), text=value("net_text"),
-        n_steps=int(value("net_steps")))
+    return model.spec_from(settings.value)
 
 
 # ---------------------------------------------------------------------- page parts
@@ -62,13 +47,13 @@ def build_panel() -> None:
     st.subheader("Build")
     settings.render("net_machines")
     st.markdown("**Family mix** (shares, rescaled to add up to 1)")
-    shares = {name: settings.render(mix_key(name)) for name in FAMILIES}
+    shares = {name: settings.render(model.mix_key(name)) for name in FAMILIES}
     used = [name for name, share in shares.items() if share > 0]
     params = dict.fromkeys(param for name in used for param in FAMILIES[name].params)
     if params:
         st.markdown("**Family parameters**")
     for param in params:
-        settings.render(FAMILY_SETTINGS[param])
+        settings.render(model.FAMILY_SETTINGS[param])
     settings.render("net_seed")
     st.markdown("**Input**")
     source = settings.render("net_input", labels=lambda name: name.replace("_", " "))
@@ -83,13 +68,13 @@ def load() -> model.Network:
     try:
         network = model.load_network(spec)
     except FSMError as err:
-        previous = st.session_state.get(LAST_SPEC)
+        previous = st.session_state.get(model.LAST_SPEC)
         kept = " The previous network is still shown." if previous is not None else ""
         st.error(f"This network was not built: {err}.{kept}", icon=":material/block:")
         if previous is None:
             st.stop()
         return model.cached_network(previous)
-    st.session_state[LAST_SPEC] = spec
+    st.session_state[model.LAST_SPEC] = spec
     return network
 
 
