@@ -740,18 +740,24 @@ def answer_rows(results: Results) -> list[dict]:
     return rows
 
 
-def verdict(results: Results) -> tuple[list[str], list[str]]:
+def verdict(results: Results) -> tuple[list[str], list[str], list[str]]:
     """``(tasks where an FSM network did at least as well as the LSTM, tasks where the
-    LSTM did better)``, by task title, from the comparison's scores."""
-    level, lstm_better = [], []
+    LSTM did better, tasks no model solved on any seed)``, by task title, from the
+    comparison's scores.  A task with a success level that every model failed on every
+    seed is in the third list only: being level at nothing is not doing as well."""
+    level, lstm_better, unsolved = [], [], []
     for row in answer_rows(results):
         lstm = row["lstm"]
         networks = [row[r] for r in ("fsm", "fsm_designed") if row[r] is not None]
         if lstm is None or not networks:
             continue
+        scores = [row[r] for r in ROLES if row[r] is not None]
+        if all(s.metric in SUCCESS_METRICS and s.successes == 0 for s in scores):
+            unsolved.append(task_name(row["key"]))
+            continue
         best = max(better(n, lstm) for n in networks)
         (level if best >= 0 else lstm_better).append(task_name(row["key"]))
-    return level, lstm_better
+    return level, lstm_better, unsolved
 
 
 #: the tasks whose growth the answer reports, in order
@@ -787,12 +793,16 @@ def _scaling_text(results: Results) -> str:
 
 
 def _answer(results: Results) -> Step:
-    level, lstm_better = verdict(results)
-    if level or lstm_better:
+    level, lstm_better, unsolved = verdict(results)
+    if level or lstm_better or unsolved:
+        # task titles may hold commas ("five-bit memory, held-out messages"): ";" between
         measured = ("**An FSM network did as well as the LSTM** on: "
-                    + (", ".join(level) or "none of the tasks")
+                    + ("; ".join(level) or "none of the tasks")
                     + ".  \n**The LSTM did better** on: "
-                    + (", ".join(lstm_better) or "none of the tasks") + ".")
+                    + ("; ".join(lstm_better) or "none of the tasks") + ".")
+        if unsolved:
+            measured += ("  \n**No model solved** (on any seed, within its budget): "
+                         + "; ".join(unsolved) + ".")
     else:
         measured = ("The comparison's results are not here yet. "
                     + _file_note(results, "compare.json"))

@@ -133,14 +133,32 @@ def test_numbers_in_the_text_are_the_files_numbers(tmp_path):
 
 def test_the_answer_names_where_each_model_did_better(tmp_path):
     found = lesson.read_results(write(tmp_path, compare=COMPARE))
-    level, lstm_better = lesson.verdict(found)
+    level, lstm_better, unsolved = lesson.verdict(found)
     assert "delayed recall" in level and "temporal order" in level
     assert "five-bit memory, held-out messages" in lstm_better
+    assert unsolved == []
     rows = {row["key"]: row for row in lesson.answer_rows(found)}
     assert rows["delayed_recall"]["best"] == ["fsm_designed"]
     assert rows["five_bit_memory_held_out"]["best"] == ["lstm"]
     table = lesson.answer_table(lesson.answer_rows(found))
     assert "| delayed recall | 81.2 % | **100 %** | — | 96.7 % |" in table
+
+
+def test_a_task_every_model_failed_is_not_one_the_network_did_as_well_on(tmp_path):
+    failed = [{"key": "twenty_bit_memory", "role": role, "model": role, "label": role,
+               "metric": "twenty_bit_success", "chance": 0.0, "mean": 0.0, "sd": 0.0,
+               "successes": 0, "seeds": 5} for role in ("fsm", "esn", "lstm")]
+    compare = {**COMPARE, "tasks": {**COMPARE["tasks"], "twenty_bit_memory": {
+        "task": "twenty_bit_memory", "params": {"T0": 50}}},
+        "summary": COMPARE["summary"] + failed}
+    found = lesson.read_results(write(tmp_path, compare=compare))
+    level, lstm_better, unsolved = lesson.verdict(found)
+    assert unsolved == ["twenty-bit memory"]
+    assert "twenty-bit memory" not in level + lstm_better
+    answer = texts(found)["answer"]
+    assert "**No model solved** (on any seed, within its budget): twenty-bit memory." in answer
+    # titles with commas stay readable: the lists are separated by semicolons
+    assert "five-bit memory, held-out messages" in answer.split("**The LSTM did better** on: ")[1]
 
 
 @pytest.mark.parametrize("metric, a, b, sd, expected", [
