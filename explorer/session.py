@@ -34,10 +34,9 @@ import pandas as pd
 import streamlit as st
 
 from fsm_engine import Machine, presets
-from fsm_engine.errors import CapacityError, FSMError, MachineFormatError
+from fsm_engine.errors import FSMError, MachineFormatError
 from fsm_engine.families import FAMILIES, make_machine
 from fsm_engine.io import AmbiguousLabelError, load_machine
-from fsm_engine.machine import HORIZON_MAX_SETS
 
 from .limits import LIMITS
 
@@ -135,78 +134,9 @@ def set_playing(playing: bool) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs={Machine: Machine.to_json})
 def analysis(machine: Machine) -> dict:
-    """``machine.analysis()`` plus what it remembers, computed once per distinct machine
-    (the searches can take a moment on a 20-state machine).
-
-    Adds ``reset_word`` (a shortest input that puts the machine in one known state,
-    a list of symbols, or None), ``reset_state`` (the state it leads to), and
-    ``memory_window`` / ``memory_window_note`` from :func:`memory_window`.
-    """
-    result = machine.analysis()
-    word = None if result["memory_horizon"] is None else machine.synchronizing_word()
-    result["reset_word"], result["reset_state"] = word, None
-    if word is not None:
-        first = machine.reachable_states()[0]
-        result["reset_state"] = machine.states[int(machine.run(word, first)[-1]) if word
-                                               else first]
-    try:
-        result["memory_window"], result["memory_window_note"] = memory_window(machine), ""
-    except CapacityError as err:
-        result["memory_window"], result["memory_window_note"] = None, str(err)
-    return result
-
-
-def memory_window(machine: Machine, max_sets: int = HORIZON_MAX_SETS) -> int | None:
-    """The fewest last symbols that always decide the machine's state, whatever it read
-    before: it remembers at most that many symbols.  None when no number does (some input
-    keeps information for ever: a count, a parity, a latch).
-
-    Follows the set of states the machine can be in, starting from all its reachable
-    states, through every input: the window is one more than the longest input that
-    leaves more than one state possible.  An input that leads from such a set back to
-    itself can be repeated for ever, so then there is no window.
-
-    Raises
-    ------
-    CapacityError
-        When more than ``max_sets`` different sets of states would have to be looked at.
-    """
-    table = machine.transitions                                                  # [S, X]
-    start = frozenset(machine.reachable_states())
-    if len(start) == 1:
-        return 0
-    successors: dict[frozenset, list[frozenset]] = {}       # undecided set -> undecided images
-    waiting = [start]
-    while waiting:
-        states = waiting.pop()
-        if states in successors:
-            continue
-        rows = np.fromiter(states, dtype=np.int64)
-        images = {frozenset(table[rows, x].tolist()) for x in range(machine.n_symbols)}
-        successors[states] = [image for image in images if len(image) > 1]
-        if len(successors) > max_sets:
-            raise CapacityError(
-                f"the memory window search stopped after {max_sets:,} sets of states; "
-                "this machine is too large to analyse here")
-        waiting += [image for image in successors[states] if image not in successors]
-    incoming = dict.fromkeys(successors, 0)
-    for images in successors.values():
-        for image in images:
-            incoming[image] += 1
-    ready = [states for states, count in incoming.items() if count == 0]
-    longest = dict.fromkeys(successors, 0)         # longest input from start to each set
-    ordered = 0
-    while ready:
-        states = ready.pop()
-        ordered += 1
-        for image in successors[states]:
-            longest[image] = max(longest[image], longest[states] + 1)
-            incoming[image] -= 1
-            if incoming[image] == 0:
-                ready.append(image)
-    if ordered < len(successors):                  # a cycle: some input never decides
-        return None
-    return max(longest.values()) + 1
+    """``machine.analysis()``, computed once per distinct machine (the searches can take a
+    moment on a 20-state machine)."""
+    return machine.analysis()
 
 
 # ---------------------------------------------------------------------- links

@@ -130,13 +130,22 @@ def _machine_text(machine, info: dict) -> str:
         marker = ">" if i == machine.start else " "
         targets = "".join(machine.states[t].ljust(width) for t in machine.transitions[i])
         lines.append(f"{marker}{s}".ljust(width) + targets + f"{machine.outputs[i]:g}")
-    horizon = info["memory_horizon"]
+    window, word = info["memory_window"], info["reset_word"]
+    if window is not None:
+        remembers = f"the last {window} symbol{'' if window == 1 else 's'} decide the state"
+    else:
+        remembers = info["memory_window_note"] or "no limit: some input is kept for ever"
+    if word is not None:
+        resets = (f"{' '.join(word) or '(empty)'} (length {len(word)}) leads to state "
+                  f"{info['reset_state']} from any state")
+    else:
+        resets = info["memory_horizon_note"]
     lines += ["", f"reachable states      {info['reachable']} of {info['states']}",
               f"minimal equivalent    {info['minimal_states']} states",
               f"strongly connected    {len(info['components'])} parts, sizes "
               f"{[len(c) for c in info['components']]}",
-              f"memory horizon        {horizon if horizon is not None else 'none'}"
-              + (f"  ({info['memory_horizon_note']})" if info["memory_horizon_note"] else "")]
+              f"memory window         {remembers}",
+              f"reset input           {resets}"]
     return "\n".join(lines)
 
 

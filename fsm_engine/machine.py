@@ -702,21 +702,93 @@ class Machine:
         word = self.synchronizing_word(max_states=max_states)
         return None if word is None else len(word)
 
+    def memory_window(self, max_sets: int = HORIZON_MAX_SETS) -> int | None:
+        """The fewest last symbols that always decide the machine's state, whatever it read
+        before: it remembers at most that many symbols.  None when no number does (some input
+        keeps information for ever: a count, a parity, a latch).
+
+        Follows the set of states the machine can be in, starting from all its reachable
+        states, through every input: the window is one more than the longest input that
+        leaves more than one state possible.  An input that leads from such a set back to
+        itself can be repeated for ever, so then there is no window.
+
+        Raises
+        ------
+        CapacityError
+            When more than ``max_sets`` different sets of states would have to be looked at.
+        """
+        table = self.transitions                                                  # [S, X]
+        start = frozenset(self.reachable_states())
+        if len(start) == 1:
+            return 0
+        successors: dict[frozenset, list[frozenset]] = {}       # undecided set -> undecided images
+        waiting = [start]
+        while waiting:
+            states = waiting.pop()
+            if states in successors:
+                continue
+            rows = np.fromiter(states, dtype=np.int64)
+            images = {frozenset(table[rows, x].tolist()) for x in range(self.n_symbols)}
+            successors[states] = [image for image in images if len(image) > 1]
+            if len(successors) > max_sets:
+                raise CapacityError(
+                    f"the memory window search stopped after {max_sets:,} sets of states; "
+                    "this machine is too large to analyse here")
+            waiting += [image for image in successors[states] if image not in successors]
+        incoming = dict.fromkeys(successors, 0)
+        for undecided in successors.values():
+            for image in undecided:
+                incoming[image] += 1
+        ready = [states for states, count in incoming.items() if count == 0]
+        longest = dict.fromkeys(successors, 0)         # longest input from start to each set
+        ordered = 0
+        while ready:
+            states = ready.pop()
+            ordered += 1
+            for image in successors[states]:
+                longest[image] = max(longest[image], longest[states] + 1)
+                incoming[image] -= 1
+                if incoming[image] == 0:
+                    ready.append(image)
+        if ordered < len(successors):                  # a cycle: some input never decides
+            return None
+        return max(longest.values()) + 1
+
     def analysis(self) -> dict:
-        """Everything the analysis panel shows, in one dict."""
+        """Everything the analysis panel (and ``fsm-explorer machine show``) says, in one dict.
+
+        ``memory_horizon`` is the length of a shortest synchronising word (``reset_word``,
+        a list of symbols, leading to ``reset_state``; None when none exists or the search
+        gave up: ``memory_horizon_note`` says which); ``memory_window`` is
+        :meth:`memory_window` (None with ``memory_window_note`` when there is none or the
+        search gave up).  They differ: *ends in ab*'s state depends on its last two
+        symbols, yet reading ``a`` alone resets it.
+        """
         try:
-            horizon = self.memory_horizon()
-            horizon_note = ("none: no input word makes this machine forget" if horizon is None
-                            else "")
+            word = self.synchronizing_word()
+            horizon_note = "none: no input word makes this machine forget" if word is None \
+                else ""
         except CapacityError as err:
-            horizon, horizon_note = None, str(err)
+            word, horizon_note = None, str(err)
+        reset_state = None
+        if word is not None:
+            first = self.reachable_states()[0]
+            reset_state = self.states[int(self.run(word, first)[-1]) if word else first]
+        try:
+            window, window_note = self.memory_window(), ""
+        except CapacityError as err:
+            window, window_note = None, str(err)
         return {
             "states": self.n_states,
             "reachable": len(self.reachable_states()),
             "minimal_states": self.minimize().n_states,
             "components": self.strongly_connected_components(),
-            "memory_horizon": horizon,
+            "memory_horizon": None if word is None else len(word),
             "memory_horizon_note": horizon_note,
+            "reset_word": None if word is None else list(word),
+            "reset_state": reset_state,
+            "memory_window": window,
+            "memory_window_note": window_note,
         }
 
 

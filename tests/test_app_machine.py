@@ -626,7 +626,7 @@ def test_ends_in_ab_remembers_two_symbols_yet_one_symbol_resets_it(page):
                                           ("parity", None), ("mod3_counter", None),
                                           ("gated_memory", None)])
 def test_the_memory_window_is_what_the_presets_say_they_remember(name, window):
-    assert session.memory_window(presets.load(name)) == window
+    assert presets.load(name).memory_window() == window
 
 
 def _decides(machine: Machine, length: int) -> bool:
@@ -646,7 +646,7 @@ def test_the_memory_window_is_the_shortest_input_length_that_always_decides_the_
 
     for seed in range(30):
         machine = make_machine("random", "ab", seed, n_states=4)
-        window = session.memory_window(machine)
+        window = machine.memory_window()
         if window is None:
             assert not _decides(machine, 8)     # some input of any length leaves it undecided
         else:

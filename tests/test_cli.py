@@ -23,7 +23,9 @@ def run(capsys, *argv):
 def test_machine_show_prints_the_table_and_the_analysis(capsys, machine_file):
     code, out, _ = run(capsys, "machine", "show", str(machine_file))
     assert code == 0
-    assert ">other" in out and "memory horizon        1" in out
+    assert ">other" in out
+    assert "memory window         the last 2 symbols decide the state" in out
+    assert "reset input           a (length 1) leads to state a from any state" in out
 
 
 def test_machine_show_json_round_trips_the_machine(capsys, machine_file):
