@@ -46,11 +46,11 @@ import streamlit as st
 from fsm_engine import models, presets, tasks
 from fsm_engine.analysis import SORT_ORDERS
 from fsm_engine.errors import FSMError
-from fsm_engine.families import FAMILIES
+from fsm_engine.families import FAMILIES, PARAM_TABLE
 from fsm_engine.params import AUTO_WORDS, Param
 from fsm_engine.readout_learner import READOUT_PARAMS
 
-from . import compare_results, lesson
+from . import compare_results, lesson, theme
 from .limits import LIMITS
 
 #: session-state name of the ``{setting key: message}`` notes about rejected URL values
@@ -236,8 +236,8 @@ def _text(key, label, default, max_chars, *, help, counter=True) -> Setting:
 _UNSET = object()
 
 
-def from_param(key: str, param: Param, *, default=_UNSET, maximum: float | None = None
-               ) -> Setting:
+def from_param(key: str, param: Param, *, default=_UNSET, maximum: float | None = None,
+               label: str | None = None, help: str | None = None) -> Setting:
     """The setting that edits engine parameter ``param`` under the URL key ``key``.
 
     Parameters
@@ -248,6 +248,8 @@ def from_param(key: str, param: Param, *, default=_UNSET, maximum: float | None 
         question's model on the Train page); a value of the parameter's type.
     maximum : a lower cap than the parameter's own (a :data:`LIMITS` entry); a default
         above it is lowered to it.
+    label, help : the page's own wording, where the parameter's would not fit the page
+        (the range, type and validation stay the parameter's).
 
     Returns
     -------
@@ -257,7 +259,7 @@ def from_param(key: str, param: Param, *, default=_UNSET, maximum: float | None 
     step, and a number box otherwise (empty = automatic for an optional number).
     """
     default = param.default if default is _UNSET else param.check(key, default)
-    label, help_text = param.title, param.help
+    label, help_text = label or param.title, help or param.help
     if param.type == "choice":
         options = ((AUTO,) if param.optional else ()) + tuple(str(c) for c in param.choices)
         return Setting(key, label, AUTO if default is None else str(default), "select",
@@ -304,6 +306,10 @@ def param_value(key: str):
 
 
 _FAMILY_NAMES = tuple(FAMILIES)
+#: the family parameters' page sliders (their ranges, types and checks are the engine's
+#: ``families.PARAM_TABLE``; the pages cap them lower where a diagram or a network of
+#: delay lines would not fit): a stay of 1 never moves, so the pages stop just short
+MAX_STAY = 0.99
 #: Network page raster orders (the Network page defines what each one sorts by)
 RASTER_ORDERS = SORT_ORDERS
 
@@ -315,21 +321,22 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             help="Hand-made machines that each show one idea."),
     _choice("m_family", "Family", _FAMILY_NAMES,
             help="; ".join(f"{name}: {family.summary}" for name, family in FAMILIES.items())),
-    _slider("m_states", "States", 4, 1, LIMITS.max_diagram_states,
-            help="How many states (random and permutation families)."),
+    from_param("m_states", PARAM_TABLE["n_states"], default=4,
+               maximum=LIMITS.max_diagram_states, label="States",
+               help="How many states (random and permutation families)."),
     _text("m_alphabet", "Alphabet", "ab", 4 * LIMITS.max_symbols,
           help="The input symbols: characters like 'ab', or words separated by spaces "
                "like 'up down'."),
     _number("m_seed", "Seed", 0, 0, MAX_SEED,
             help="The same seed gives the same machine; 'New seed' draws another."),
-    _slider("m_stay", "Stay probability", 0.0, 0.0, 0.99, 0.01,
-            help="Random family: the chance that a transition stays in its state. "
-                 "Higher means slower, longer memory."),
-    _slider("m_k", "Remembered symbols k", 2, 1, 5,
-            help="Delay line: it remembers exactly the last k symbols "
-                 "(alphabet size ** k states)."),
-    _slider("m_modulus", "Count modulo", 3, 2, LIMITS.max_diagram_states,
-            help="Counter: counts one symbol modulo this number."),
+    from_param("m_stay", PARAM_TABLE["stay"], maximum=MAX_STAY, label="Stay probability",
+               help="Random family: the chance that a transition stays in its state. "
+                    "Higher means slower, longer memory."),
+    from_param("m_k", PARAM_TABLE["k"], maximum=5, label="Remembered symbols k",
+               help="Delay line: it remembers exactly the last k symbols "
+                    "(alphabet size ** k states)."),
+    from_param("m_modulus", PARAM_TABLE["modulus"], maximum=LIMITS.max_diagram_states,
+               label="Count modulo", help="Counter: counts one symbol modulo this number."),
     _choice("m_tape_source", "Input", ("random", "typed"), kind="radio",
             help="Step through a random input, or type your own."),
     _slider("m_tape_length", "Length", 20, 1, LIMITS.max_tape,
@@ -347,14 +354,15 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     *[_slider(f"net_mix_{name}", f"{name.replace('_', ' ')}", 1.0 if name == "random" else 0.0,
               0.0, 1.0, 0.05, help=f"Share of {name} machines in the network: {family.summary}.")
       for name, family in FAMILIES.items()],
-    _slider("net_states", "States per machine", 8, 2, LIMITS.max_states,
-            help="States of each random or permutation machine."),
-    _slider("net_stay", "Stay probability", 0.0, 0.0, 0.99, 0.01,
-            help="Random machines: the chance a transition stays put (longer memory)."),
-    _slider("net_k", "Delay k", 2, 1, 4,
-            help="Delay lines remember exactly the last k symbols."),
-    _slider("net_modulus", "Count modulo", 3, 2, 16,
-            help="Counters count one symbol modulo this number."),
+    from_param("net_states", PARAM_TABLE["n_states"], maximum=LIMITS.max_states,
+               label="States per machine",
+               help="States of each random or permutation machine."),
+    from_param("net_stay", PARAM_TABLE["stay"], maximum=MAX_STAY, label="Stay probability",
+               help="Random machines: the chance a transition stays put (longer memory)."),
+    from_param("net_k", PARAM_TABLE["k"], maximum=4, label="Delay k",
+               help="Delay lines remember exactly the last k symbols."),
+    from_param("net_modulus", PARAM_TABLE["modulus"], maximum=16, label="Count modulo",
+               help="Counters count one symbol modulo this number."),
     _number("net_seed", "Seed", 0, 0, MAX_SEED,
             help="The same seed gives the same machines and the same input."),
     _choice("net_input", "Input", tasks.NAMES + (TYPED_TEXT,),
@@ -553,6 +561,15 @@ def classroom_size(pixels: int, most: int | None = None) -> int:
         return int(pixels)
     larger = int(pixels * CLASSROOM_DIAGRAM_SCALE)
     return max(int(pixels), min(larger, most)) if most is not None else larger
+
+
+def classroom_figure(figure):
+    """``figure`` as a page draws it: in classroom mode a copy with every font larger
+    (:data:`theme.CLASSROOM_CHART_SCALE`), so axes and titles read from the back of a room;
+    otherwise ``figure`` itself."""
+    if not classroom():
+        return figure
+    return theme.scale_fonts(figure, theme.CLASSROOM_CHART_SCALE)
 
 
 def hidden_in_classroom(name: str, container=None):

@@ -4,6 +4,9 @@ TensorFlow Playground's habit: one diverging colour scale (orange < 0 < blue) me
 the same thing in every heatmap, raster and curve.  Figures import from here;
 nobody spells a colour twice.
 """
+from __future__ import annotations
+
+import plotly.graph_objects as go
 
 #: negative -> orange, zero -> near white, positive -> blue (Plotly colorscale form)
 DIVERGING = [
@@ -91,3 +94,32 @@ CLASSROOM_STYLE = (
     "{display:none !important}"
     "</style>")
 
+
+#: chart text (titles, axes, ticks, legends, colour bars) in classroom mode, times its size
+CLASSROOM_CHART_SCALE = 1.25
+#: Plotly's own font size, for a chart that sets none
+PLOTLY_FONT_SIZE = 12
+
+
+def scale_fonts(figure: go.Figure, factor: float) -> go.Figure:
+    """A copy of ``figure`` with every font size times ``factor``: the layout's default font
+    (Plotly's 12 px when the figure sets none) and every font that names its own size
+    (titles, subtitles, axes, ticks, legends, annotations, colour bars, trace text).
+    Sizes given per point (a list) are left alone."""
+    spec = figure.to_plotly_json()                                       # a deep copy
+    layout_font = spec.setdefault("layout", {}).setdefault("font", {})
+    layout_font.setdefault("size", PLOTLY_FONT_SIZE)
+    _scale_fonts(spec, factor, "")
+    return go.Figure(spec, _validate=False)
+
+
+def _scale_fonts(node, factor: float, key: str) -> None:
+    if isinstance(node, dict):
+        size = node.get("size")
+        if key.endswith("font") and isinstance(size, (int, float)) and not isinstance(size, bool):
+            node["size"] = round(size * factor, 1)
+        for name, child in node.items():
+            _scale_fonts(child, factor, name)
+    elif isinstance(node, (list, tuple)):
+        for child in node:
+            _scale_fonts(child, factor, key)

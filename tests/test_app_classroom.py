@@ -146,3 +146,20 @@ def test_the_classroom_style_is_drawn_only_in_classroom_mode():
                                                                           {"classroom": "1"})))
     assert not any(theme.CLASSROOM_STYLE == body for body in styles(open_page("learn")))
     assert any(theme.PAGE_STYLE == body for body in styles(open_page("learn")))
+
+
+# ---------------------------------------------------------------------- larger chart text
+def test_scale_fonts_enlarges_every_font_and_leaves_the_figure_alone():
+    import plotly.graph_objects as go
+
+    figure = go.Figure(go.Scatter(x=[0, 1], y=[1, 0], textfont=dict(size=[8, 9])),
+                       layout=dict(title=dict(text="t", font=dict(size=16),
+                                              subtitle=dict(text="s", font=dict(size=12))),
+                                   xaxis=dict(tickfont=dict(size=10),
+                                              title=dict(text="x", font=dict(size=14)))))
+    larger = theme.scale_fonts(figure, 1.5)
+    assert larger.layout.font.size == theme.PLOTLY_FONT_SIZE * 1.5      # the default, set
+    assert larger.layout.title.font.size == 24 and larger.layout.title.subtitle.font.size == 18
+    assert larger.layout.xaxis.tickfont.size == 15 and larger.layout.xaxis.title.font.size == 21
+    assert list(larger.data[0].textfont.size) == [8, 9]                  # per point: kept
+    assert figure.layout.title.font.size == 16 and figure.layout.font.size is None

@@ -105,18 +105,18 @@ def test_family_shares_set_the_mix():
 
 def test_family_parameters_show_only_for_families_in_the_mix():
     at = open_page(SMALL)
-    keys = {slider.key for slider in at.slider}
+    keys = {widget.key for widget in [*at.slider, *at.number_input]}
     assert {"net_states", "net_stay"} <= keys and not {"net_k", "net_modulus"} & keys
     at.slider(key="net_mix_random").set_value(0.0)
     at.slider(key="net_mix_delay_line").set_value(1.0).run()
-    keys = {slider.key for slider in at.slider}
+    keys = {widget.key for widget in [*at.slider, *at.number_input]}
     assert "net_k" in keys and not {"net_states", "net_stay"} & keys
     assert "100 delay line" in summary(at)
 
 
 def test_states_per_machine_sets_the_state_colours():
     at = open_page(SMALL)
-    at.slider(key="net_states").set_value(4).run()
+    at.number_input(key="net_states").set_value(4).run()
     raster = state_raster(at)
     assert raster["zmax"] == 3.5 and z_of(raster).max() == 3
 
@@ -403,7 +403,7 @@ def test_over_cap_bytes_are_refused_before_allocating_and_the_previous_network_k
     at = open_page(SMALL)
     at.selectbox(key="net_input").select(settings.TYPED_TEXT).run()
     at.text_input(key="net_text").input("".join(chr(ord("!") + i) for i in range(64)))
-    at.slider(key="net_states").set_value(256)
+    at.number_input(key="net_states").set_value(256)
     at.slider(key="net_machines").set_value(20_000).run()
     assert any("building the bank would need" in e and "over the cap of 800.0 MB" in e
                for e in errors(at))
