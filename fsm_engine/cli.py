@@ -18,6 +18,7 @@ import argparse
 import importlib
 import json
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -242,9 +243,24 @@ def model_params_from_args(pairs: list[str], model_names: list[str],
     return {model: models.parse_params(model, values) for model, values in raw.items()}
 
 
+#: a command that overran its --seconds by more than this factor (and a second) says why
+OVERRUN = 1.5
+
+
+def _budget_note(seconds: float | None, started: float) -> None:
+    """Say on stderr when the command took well over its ``--seconds``: building a model
+    and one closed-form ridge solve (a single update) cannot be interrupted."""
+    took = time.perf_counter() - started
+    if seconds is not None and took > OVERRUN * seconds + 1.0:
+        print(f"note: this took {took:.1f} s of a {seconds:g} s budget: building a model and "
+              "a ridge solve (one update) cannot be interrupted; a smaller model, or "
+              "-P solver=adam (which stops on time), keeps to the budget", file=sys.stderr)
+
+
 def cmd_train(args) -> int:
     from .experiments import format_runs, run
 
+    started = time.perf_counter()
     task_params = task_params_from_args(args)
     params = model_params_from_args(args.model_param, [args.model], args.model)[args.model]
     with _progress_bar(f"training {args.model}") as bar:
@@ -252,6 +268,7 @@ def cmd_train(args) -> int:
                   max_seconds=args.seconds, max_updates=args.updates,
                   stop_at_success=not args.no_early_stop, progress=_show_training(bar))
     _emit(row, args.json, format_runs([row]))
+    _budget_note(args.seconds, started)
     return 0
 
 
@@ -259,6 +276,7 @@ def cmd_compare(args) -> int:
     from . import models
     from .experiments import compare, format_summary, summarise
 
+    started = time.perf_counter()
     names = [name.strip() for name in args.models.split(",") if name.strip()]
     for name in names:
         models.get(name)
@@ -277,6 +295,7 @@ def cmd_compare(args) -> int:
                        seeds=range(args.seeds), seconds=args.seconds, progress=advance)
     summary = summarise(rows)
     _emit({"rows": summary, "runs": rows}, args.json, format_summary(summary))
+    _budget_note(args.seconds, started)
     return 0
 
 

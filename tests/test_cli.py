@@ -201,3 +201,14 @@ def test_bench_compare_refuses_an_unknown_task_key_naming_the_known_ones(capsys,
     with pytest.raises(SystemExit, match="unknown task key.*delayed_recall"):
         cli.main(["bench", "compare", "--quick", "--only", "nonsense", "--out",
                   str(tmp_path / "compare.json")])
+
+
+def test_a_command_well_over_its_seconds_says_why(capsys):
+    """One ridge solve cannot be interrupted: an overrun is said, with what keeps to time."""
+    now = cli.time.perf_counter()
+    cli._budget_note(3.0, now - 16.0)
+    said = capsys.readouterr().err
+    assert "took 16" in said and "3 s budget" in said and "-P solver=adam" in said
+    cli._budget_note(10.0, now - 5.0)
+    cli._budget_note(None, now - 500.0)
+    assert capsys.readouterr().err == ""
