@@ -26,7 +26,11 @@ Solvers, and the objective each one minimises (``l2`` never touches the bias):
   drawn without replacement from a fresh permutation each epoch.
 - ``"ridge"`` — the closed-form minimiser of the squared-error sum
   ``sum_t w_t ||W f_t + b - y_t||**2 + l2 * ||W||**2`` (with ``"softmax"`` loss
-  the one-hot targets are regressed and ``predict`` takes the argmax).  Solved in
+  the one-hot targets are regressed, ``predict`` takes the argmax, and the weights
+  are then multiplied by one temperature, fitted on up to ``TEMPERATURE_ROWS``
+  training rows, that makes the scores calibrated logits: the regressed scores of
+  one-hot codes lie near [0, 1], whose softmax is near uniform — worse than the
+  class frequencies in bits — and one scale changes no argmax).  Solved in
   float64 with a Cholesky factorisation (``scipy.linalg.cho_factor``): primal
   ``[F, F]`` when ``F <= T``, dual ``[T, T]`` otherwise.  ``l2 = 0`` (or a system
   that is not numerically positive definite) falls back to the minimum-norm
@@ -45,6 +49,7 @@ import weakref
 
 import numpy as np
 import scipy.linalg
+import scipy.optimize
 from scipy import sparse
 
 from . import kernels
@@ -58,6 +63,8 @@ LOSSES = ("mse", "softmax")
 SOLVERS = ("gd", "adam", "ridge")
 #: largest side of the dense matrix a ridge solve factorises (8 000² float64 = 512 MB)
 MAX_RIDGE_SIZE = 8000
+#: training rows (an even sample) the temperature of a softmax ridge solve is fitted on
+TEMPERATURE_ROWS = 20_000
 
 
 def as_features(X):
@@ -472,6 +479,10 @@ class Readout:
         scores = matmul(X, weights) + self._intercept
         self.loss_ = _loss_and_score_grad("mse", scores.astype(np.float64), targets,
                                           sample_weight)[0] + self._penalty()
+        if self.loss == "softmax":
+            scale = softmax_temperature(scores, onehot.argmax(axis=1), sample_weight)
+            self._weights *= dtype.type(scale)
+            self._intercept *= dtype.type(scale)
 
     # ------------------------------------------------------------------ prediction
     def decision_function(self, X) -> np.ndarray:
@@ -497,6 +508,29 @@ class Readout:
         if self.loss == "softmax":
             return accuracy(self.predict(X), np.asarray(y))
         return r2_score(self.decision_function(X), y)
+
+
+def softmax_temperature(scores: np.ndarray, classes: np.ndarray, sample_weight=None,
+                        max_rows: int = TEMPERATURE_ROWS) -> float:
+    """The factor ``c > 0`` that makes ``softmax(c * scores)`` the best probabilities of
+    ``classes`` (least weighted cross-entropy) on an even sample of at most ``max_rows``
+    rows: a one-dimensional convex problem in ``log c``, solved by bounded search."""
+    rows = np.unique(np.linspace(0, scores.shape[0] - 1, min(max_rows, scores.shape[0]))
+                     .astype(np.int64))
+    sample = np.asarray(scores[rows], dtype=np.float64)                        # [n, K]
+    truth = np.asarray(classes)[rows]
+    weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[rows]
+    if weight is not None and not weight.sum() > 0:
+        return 1.0
+
+    def loss(log_scale: float) -> float:
+        logp = log_softmax(np.exp(log_scale) * sample)
+        picked = -logp[np.arange(truth.shape[0]), truth]
+        return float(np.average(picked, weights=weight))
+
+    found = scipy.optimize.minimize_scalar(loss, bounds=(-5.0, 8.0), method="bounded",
+                                           options={"xatol": 1e-3})
+    return float(np.exp(found.x)) if np.isfinite(found.fun) else 1.0
 
 
 def largest_gram_eigenvalue(X, n_iter: int = 30, random_state=0) -> float:

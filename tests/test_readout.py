@@ -238,6 +238,29 @@ def test_divergence_is_recorded_in_loss_not_raised():
     assert not np.isfinite(r.loss_)
 
 
+def test_softmax_ridge_scores_are_calibrated_and_predict_the_same_classes():
+    """The regressed one-hot scores scaled by one fitted temperature: the same argmax, and a
+    cross-entropy no worse than the raw scores' or the class frequencies' (the best constant)."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 20))
+    classes = (X[:, :4] @ rng.normal(size=(4, 5))).argmax(axis=1)
+    noisy = rng.random(3000) < 0.3
+    classes[noisy] = rng.integers(0, 5, noisy.sum())
+    model = Readout(loss="softmax", solver="ridge", l2=1e-3).fit(X, classes)
+    raw_weights, raw_intercept = augmented_ridge(X, np.eye(5)[classes], 1e-3)
+    raw = X @ raw_weights.T + raw_intercept
+    scores = model.decision_function(X)
+    np.testing.assert_array_equal(scores.argmax(axis=1), raw.argmax(axis=1))
+
+    def cross_entropy(logits):
+        return float(np.mean(logsumexp(logits, axis=1) - logits[np.arange(3000), classes]))
+    frequencies = np.bincount(classes, minlength=5) / 3000
+    assert cross_entropy(scores) < cross_entropy(raw)
+    assert cross_entropy(scores) < -np.sum(frequencies * np.log(frequencies))
+    assert np.isclose(cross_entropy(scores), min(cross_entropy(c * raw) for c in
+                                                 np.geomspace(0.1, 100, 400)), rtol=1e-3)
+
+
 def test_ridge_over_the_size_cap_raises_capacity_error(monkeypatch):
     monkeypatch.setattr(readout, "MAX_RIDGE_SIZE", 5)
     with pytest.raises(CapacityError, match="cap of 5"):
