@@ -13,6 +13,7 @@ from hypothesis import strategies as hst
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from apptest import step_button
 from explorer import session
 from explorer.limits import LIMITS
 from fsm_engine import Machine, presets
@@ -120,20 +121,6 @@ def click_step(at: AppTest, clicks: int = 1, mount: str = "apptest") -> AppTest:
     count = current["count"] if current and current["mount"] == mount else 0
     at.session_state["btn_step"] = {"clicks": {"mount": mount, "count": count + clicks}}
     return at.run()
-
-
-def step_button(at: AppTest) -> dict:
-    """The Step button's label, disabled flag, ... as the page sent them."""
-    def walk(node):
-        yield node
-        children = getattr(node, "children", None)
-        for child in (children.values() if isinstance(children, dict) else ()):
-            yield from walk(child)
-    for node in walk(at._tree):
-        proto = getattr(node, "proto", None)
-        if getattr(proto, "component_name", "") == "fsm_explorer_counting_button":
-            return json.loads(proto.json)
-    raise AssertionError("no Step button on the page")
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest import step_button
 from explorer import live, settings, train_model
 from explorer.limits import LIMITS
 from fsm_engine import models, persist, tasks
@@ -86,20 +87,6 @@ def step_clicks(at: AppTest, clicks: int, mount: str = "apptest") -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-def step_button(at: AppTest) -> dict:
-    """The Step button's label, disabled flag, ... as the page sent them."""
-    def walk(node):
-        yield node
-        children = getattr(node, "children", None)
-        for child in (children.values() if isinstance(children, dict) else ()):
-            yield from walk(child)
-    for node in walk(at._tree):
-        proto = getattr(node, "proto", None)
-        if getattr(proto, "component_name", "") == "fsm_explorer_counting_button":
-            return json.loads(proto.json)
-    raise AssertionError("no Step button on the page")
 
 
 # ---------------------------------------------------------------------- the page
