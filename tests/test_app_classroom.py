@@ -163,3 +163,20 @@ def test_scale_fonts_enlarges_every_font_and_leaves_the_figure_alone():
     assert larger.layout.xaxis.tickfont.size == 15 and larger.layout.xaxis.title.font.size == 21
     assert list(larger.data[0].textfont.size) == [8, 9]                  # per point: kept
     assert figure.layout.title.font.size == 16 and figure.layout.font.size is None
+
+
+@pytest.mark.parametrize("page", ["machine", "network", "learn"])
+def test_classroom_mode_draws_chart_text_larger(page):
+    def font_sizes(at: AppTest) -> list[float]:
+        import json
+
+        specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+        return [spec["layout"].get("font", {}).get("size", theme.PLOTLY_FONT_SIZE)
+                for spec in specs]
+
+    query = {"learn_step": "network"} if page == "learn" else {}
+    normal = font_sizes(open_page(page, query))
+    larger = font_sizes(open_page(page, {**query, settings.CLASSROOM: "1"}))
+    assert normal and len(larger) == len(normal)
+    assert all(big == pytest.approx(small * theme.CLASSROOM_CHART_SCALE, abs=0.06)
+               for small, big in zip(normal, larger, strict=True))

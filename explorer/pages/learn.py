@@ -122,7 +122,7 @@ def draw_raster(step: lesson.Step, found: lesson.Results) -> None:
                                network.changes[sample])
     figure = network_figures.state_raster(network.raster_states[:, order],
                                           network.raster_steps, sample[order], families[order])
-    st.plotly_chart(figure, key="w_learn_raster", theme=None,
+    st.plotly_chart(settings.classroom_figure(figure), key="w_learn_raster", theme=None,
                     config={"displayModeBar": False})
 
 
@@ -162,9 +162,9 @@ def draw_live_readout(step: lesson.Step, found: lesson.Results) -> None:
     error = curves["train_loss"][-1] if curves["train_loss"] else float("nan")
     st.markdown(f"**{run.updates:,} updates** · squared error per step **{error:.3f}** · "
                 f"accuracy on held-out steps **{lesson.percent(accuracy)}**")
-    st.plotly_chart(train_figures.metric_figure(
+    st.plotly_chart(settings.classroom_figure(train_figures.metric_figure(
         curves["updates"], curves["metric"], run.task.chance, metric=run.task.metric,
-        greater_is_better=True), key="w_learn_readout", theme=None,
+        greater_is_better=True)), key="w_learn_readout", theme=None,
         config={"displayModeBar": False})
     if run.message:
         st.warning(run.message[1])
@@ -176,8 +176,9 @@ def draw_bars(step: lesson.Step, found: lesson.Results, keys=None, roles=None) -
         st.info("No committed results to draw here yet (results/compare.json).",
                 icon=":material/hourglass_empty:")
         return
-    st.plotly_chart(figures.score_bars(rows, step.title), key=f"w_learn_bars_{step.key}",
-                    theme=None, config={"displayModeBar": False})
+    st.plotly_chart(settings.classroom_figure(figures.score_bars(rows, step.title)),
+                    key=f"w_learn_bars_{step.key}", theme=None,
+                    config={"displayModeBar": False})
 
 
 def draw_esn(step: lesson.Step, found: lesson.Results) -> None:
@@ -185,8 +186,8 @@ def draw_esn(step: lesson.Step, found: lesson.Results) -> None:
     bits = np.random.default_rng(0).integers(0, 2, steps)                        # [T]
     network = EchoStateNetwork(1, units, spectral_radius=0.9, density=1.0, random_state=0)
     states = network.run((2.0 * bits - 1.0)[:, None])                            # [T, U]
-    st.plotly_chart(figures.esn_traces(np.asarray(states), bits), key="w_learn_esn",
-                    theme=None, config={"displayModeBar": False})
+    st.plotly_chart(settings.classroom_figure(figures.esn_traces(np.asarray(states), bits)),
+                    key="w_learn_esn", theme=None, config={"displayModeBar": False})
 
 
 def draw_curves(step: lesson.Step, found: lesson.Results) -> None:
@@ -199,10 +200,10 @@ def draw_curves(step: lesson.Step, found: lesson.Results) -> None:
         draw_bars(step, found, ("embedded_reber", "twenty_bit_memory", "text"),
                   ("fsm", "lstm"))
         return
-    st.plotly_chart(compare_figures.learning_curves(
+    st.plotly_chart(settings.classroom_figure(compare_figures.learning_curves(
         (), committed, axis="seconds", metric=score.metric,
         chance=score.chance if score.chance is not None else float("nan"),
-        greater_is_better=GREATER_IS_BETTER.get(score.metric, True)),
+        greater_is_better=GREATER_IS_BETTER.get(score.metric, True))),
         key="w_learn_curves", theme=None, config={"displayModeBar": False})
 
 
@@ -211,8 +212,8 @@ def draw_extract(step: lesson.Step, found: lesson.Results) -> None:
         st.info("No extraction results to draw here yet (results/extract.json).",
                 icon=":material/hourglass_empty:")
         return
-    st.plotly_chart(figures.extract_figure(step.data["rows"]), key="w_learn_extract",
-                    theme=None, config={"displayModeBar": False})
+    st.plotly_chart(settings.classroom_figure(figures.extract_figure(step.data["rows"])),
+                    key="w_learn_extract", theme=None, config={"displayModeBar": False})
 
 
 def draw_answer(step: lesson.Step, found: lesson.Results) -> None:

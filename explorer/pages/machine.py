@@ -352,8 +352,8 @@ def live_view(tape: session.Tape) -> None:
         if machine.n_states > figures.READABLE_STATES:
             st.caption(figures.ENLARGE_HINT)
     st.html(figures.tape_html(tape.symbols, position, legend=True))
-    st.plotly_chart(figures.output_figure(machine, states, position), key="w_output_chart",
-                    theme=None, config={"displayModeBar": False})
+    st.plotly_chart(settings.classroom_figure(figures.output_figure(machine, states, position)),
+                    key="w_output_chart", theme=None, config={"displayModeBar": False})
     sync_link(position)
 
 

@@ -96,15 +96,17 @@ def rasters(network: model.Network) -> None:
     labels = (network.raster_steps, sample[order], families[order])
     thinned = _thinning_note(network)
     st.markdown("##### States over time")
-    st.plotly_chart(figures.state_raster(network.raster_states[:, order], *labels),
-                    key="w_state_raster", config={"displayModeBar": False})
+    raster = figures.state_raster(network.raster_states[:, order], *labels)
+    st.plotly_chart(settings.classroom_figure(raster), key="w_state_raster",
+                    config={"displayModeBar": False})
     st.caption("Each row is one machine and each column one input; the colour is the state the "
                "machine is in after reading that input. Vertical stripes: many machines react to "
                "the same input at once. Long flat runs: a machine holds its state — that is "
                f"memory. {ORDER_TEXT[chosen]} {thinned}")
     st.markdown("##### Outputs over time")
-    st.plotly_chart(figures.output_raster(network.raster_outputs[:, order], *labels),
-                    key="w_output_raster", config={"displayModeBar": False})
+    raster = figures.output_raster(network.raster_outputs[:, order], *labels)
+    st.plotly_chart(settings.classroom_figure(raster), key="w_output_raster",
+                    config={"displayModeBar": False})
     st.caption("The same machines coloured by their output: orange below 0, white at 0, blue "
                "above 0. These numbers, one per machine per step, are the features f the readout "
                "y = W f + b weighs and adds up.")
@@ -126,8 +128,8 @@ def occupancy_and_rank(network: model.Network) -> None:
     with occupancy_column:
         st.markdown("##### How often each state is visited")
         shares = {figures.family_label(name): share for name, share in network.occupancy.items()}
-        st.plotly_chart(figures.occupancy_figure(shares), key="w_occupancy",
-                        config={"displayModeBar": False})
+        st.plotly_chart(settings.classroom_figure(figures.occupancy_figure(shares)),
+                        key="w_occupancy", config={"displayModeBar": False})
         st.caption("For each family, the share of time its machines spend in each state. Flat "
                    "bars: the machines use all their states. One tall bar: they mostly sit in one "
                    "state and carry little information about the input.")
