@@ -29,6 +29,7 @@ from fsm_engine.benchmarks.results import load_average, meta, write_json  # noqa
 
 #: benchmark -> extra arguments; engine and models first, the browser ones last
 BENCHMARKS = {"engine": [], "readout": [], "esn": [], "lstm": [], "scale": [], "trainer": [],
+              "sweep": [],
               "browser": [], "ui": ["--page", "train"], "ui_compare": ["--page", "compare"]}
 #: benchmark -> its script, where the name differs
 SCRIPTS = {"ui_compare": "ui"}
