@@ -237,7 +237,7 @@ class Comparison:
         for run in active:
             run.owed = min(run.owed + share, seconds)
         for run in active:
-            if run.owed > 0:
+            if run.owed > 0 and run.live.running:       # Pause stops the tick between models
                 run.advance(run.owed)
 
     def build(self, model: str, values: tuple) -> None:
@@ -273,7 +273,12 @@ class Comparison:
 
 
 def get() -> Comparison | None:
-    return st.session_state.get(RUN)
+    """This session's comparison, once no other thread is training it (a click reruns the
+    app while the previous run's tick may still be training: live.LiveRun.settle)."""
+    comparison = st.session_state.get(RUN)
+    for run in comparison.runs.values() if comparison is not None else ():
+        run.live.settle()
+    return comparison
 
 
 def sync() -> Comparison | None:
@@ -340,9 +345,13 @@ def reset() -> None:
     st.session_state.pop(EXTRACTIONS, None)
 
 
-def tick(comparison: Comparison) -> None:
-    """A tick inside the ticking fragment; when training stops by itself (every model
-    finished, diverged or failed) the whole app reruns so the ticking stops too."""
+def tick() -> None:
+    """A tick of this session's comparison (the work of the ticking fragment); when
+    training stops by itself (every model finished, diverged or failed) the whole app
+    reruns so the ticking stops too."""
+    comparison = get()
+    if comparison is None:
+        return
     was_running = comparison.running
     comparison.tick()
     if was_running and not comparison.running:

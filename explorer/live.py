@@ -10,8 +10,10 @@
   never loses one.
 * :func:`ticking` — the fragment runner: a draw function rerun every
   ``RUN_EVERY`` seconds while the run is running (``run_every=None`` otherwise),
-  each tick doing a bounded slice of work (:func:`tick`).  Start / Pause buttons
-  live outside it, since a button inside a ticking fragment does not interrupt it.
+  each run drawing and then doing a bounded slice of work (:func:`tick`); the
+  first training in a process freezes the heap (:func:`freeze_heap`).  Start /
+  Pause buttons live outside it, since a button inside a ticking fragment does
+  not interrupt it.
 * :func:`chart` — every live chart drawn the same way.
 * :func:`request_page` / :func:`follow_page_request` — leaving a page from inside
   a ticking fragment (``st.switch_page`` there often leaves the target page blank):
@@ -20,6 +22,9 @@
 """
 from __future__ import annotations
 
+import functools
+import gc
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -33,13 +38,14 @@ from fsm_engine.errors import FSMError, TrainingDiverged
 from fsm_engine.tasks import CLASSIFICATION, Task
 from fsm_engine.training import Progress, Trainer
 
-#: seconds between ticks while training (a tick itself is bounded by TICK_SECONDS of updates
-#: plus one evaluation and the redraw; the browser's redraw sets the real pace, so the
-#: interval only needs to be short: 0.1 s redrew the curves 1.3x as often as 0.2 s, measured)
+#: seconds between ticks while training: shorter than a run (the drawing, then a tick of
+#: TICK_SECONDS of updates plus one evaluation), so the runs follow each other and the tick
+#: sets the pace (at N = 10 000: about 6 redraws of the curves a second, bench/ui.py)
 RUN_EVERY = 0.1
-#: seconds between redraws of the charts that cost the browser most (a weight map of many
-#: squares, a scatter of predictions): their own fragment, so they leave the browser's time
-#: to the curves (bench/ui.py: curves redrawn 1.5x as often as with all four in one tick)
+#: seconds between redraws of the charts that cost the browser most (the weight map, the
+#: predictions, the LSTM's gates): their own fragment, so they leave the browser's time to
+#: the curves (bench/ui.py, when the weight map was 900 SVG squares: curves redrawn 1.5x as
+#: often as with all four in one tick)
 SLOW_EVERY = 1.0
 #: seconds of updates per tick (checked between updates)
 TICK_SECONDS = 0.1
@@ -49,6 +55,8 @@ TICK_UPDATES = 10_000
 TICK_POINTS = 4
 #: wall-clock seconds over which "updates per second" is measured
 RATE_WINDOW = 3.0
+#: the longest a rerun waits for a tick still training in the previous script thread
+SETTLE_SECONDS = 1.0
 #: Plotly options of every live chart: no mode bar (it flickers on every redraw)
 CHART_CONFIG = {"displayModeBar": False}
 #: session-state name of a pending page switch (see request_page)
@@ -129,6 +137,8 @@ class LiveRun:
         self.train_seconds = 0.0
         self._last_eval_seconds = 0.0
         self._recent: deque[tuple[float, int]] = deque()
+        #: held while the weights change (see :meth:`settle`)
+        self._busy = threading.Lock()
         self.advance(0)
 
     # ------------------------------------------------------------------ state
@@ -169,6 +179,10 @@ class LiveRun:
         2-core machine a second BLAS thread fights the server and the browser (an
         update measured 1.5-10x slower with two threads under load).
         """
+        with self._busy:
+            self._advance(k, max_seconds)
+
+    def _advance(self, k: int, max_seconds: float | None) -> None:
         before = self.trainer.updates
         evaluated = len(self.trainer.history)
         started = time.perf_counter()
@@ -203,6 +217,17 @@ class LiveRun:
         self._recent.append((now, self.trainer.updates))
         while len(self._recent) > 2 and now - self._recent[0][0] > RATE_WINDOW:
             self._recent.popleft()
+
+    def settle(self, timeout: float = SETTLE_SECONDS) -> None:
+        """Wait (at most ``timeout`` seconds) for the update another thread is making.
+
+        A click reruns the app at once in a new script thread while the fragment's tick
+        may still be training in the old one (Streamlit's fast reruns): waiting for it
+        draws the state Pause left (not one that a later redraw changes) and keeps a
+        Step from updating the weights alongside it.
+        """
+        if self._busy.acquire(timeout=timeout):
+            self._busy.release()
 
     def step(self, count: int = 1) -> None:
         """Exactly ``count`` updates (one per click on Step), pausing the run first."""
@@ -261,8 +286,12 @@ class LiveRun:
 
 # ---------------------------------------------------------------------- Streamlit helpers
 def get_run(name: str) -> LiveRun | None:
-    """This browser session's run called ``name`` (None before one is kept)."""
-    return st.session_state.get(name)
+    """This browser session's run called ``name`` (None before one is kept), once no other
+    thread is changing it (:meth:`LiveRun.settle`)."""
+    run = st.session_state.get(name)
+    if run is not None:
+        run.settle()
+    return run
 
 
 def keep_run(name: str, run: LiveRun) -> None:
@@ -270,18 +299,51 @@ def keep_run(name: str, run: LiveRun) -> None:
     st.session_state[name] = run
 
 
-def ticking(draw: Callable[[], None], running: bool, every: float = RUN_EVERY) -> None:
-    """Run ``draw`` as a fragment that reruns every ``every`` seconds while ``running``.
+def ticking(draw: Callable[[], None], running: bool, every: float = RUN_EVERY,
+            work: Callable[[], None] | None = None) -> None:
+    """Run ``draw`` as a fragment that reruns every ``every`` seconds while ``running``;
+    each run draws, then does ``work`` (a bounded slice of training, e.g. :func:`tick`).
 
-    ``draw`` should start with :func:`tick` (a bounded slice of work) and then draw
-    the charts; it is rerun alone, never the whole page, between ticks.
+    Drawing comes first: the server sends a run's charts while its ``work`` runs.  Work
+    first, the charts are the run's last output, and when the next run of the fragment
+    starts before the server sent them (usual while training: ``every`` is shorter than
+    a run) Streamlit drops them unsent: at N = 10 000 the metric chart was redrawn 2.2-3.2
+    times a second with work first, 6.3-6.6 drawing first (measured in one period, load
+    4-5 on 2 cores).  The charts show the model as the previous run left it.
     """
-    st.fragment(draw, run_every=every if running else None)()
+    @functools.wraps(draw)      # Streamlit tells fragments apart by their function's name
+    def run() -> None:
+        draw()
+        if work is not None:
+            work()
+
+    if running:
+        freeze_heap()
+    st.fragment(run, run_every=every if running else None)()
 
 
-def tick(run: LiveRun, max_seconds: float = TICK_SECONDS) -> None:
-    """A tick of ``run`` inside a ticking fragment; when training stops by itself
-    (finished, diverged, an error) the whole app reruns so the ticking stops too."""
+@functools.cache
+def freeze_heap() -> None:
+    """Move every object the server holds so far (the libraries: about 250 000 objects) out
+    of the garbage collector's sight, once per process (the first time training starts).
+
+    A live page makes many short-lived objects, so Python's oldest-generation collection
+    runs a few times a second; scanning the libraries each time stalled the whole server
+    for 130-270 ms (the charts' messages were held back and Pause answered late); after
+    the freeze it takes under a millisecond (measured on the Train page at N = 10 000 in
+    one period: curves redrawn 2.8 times a second without the freeze, 6.9 with it).  What
+    is frozen is never freed, so the collection just before it leaves only live objects.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def tick(run: LiveRun | None, max_seconds: float = TICK_SECONDS) -> None:
+    """A tick of ``run`` (the ``work`` of a ticking fragment; none for None); when training
+    stops by itself (finished, diverged, an error) the whole app reruns so the ticking
+    stops too."""
+    if run is None:
+        return
     was_running = run.running
     run.tick(max_seconds)
     if was_running and not run.running:

@@ -108,6 +108,10 @@ def test_start_trains_all_three_models_in_turn_and_their_curves_grow():
         assert all(grown[name] > before[name] for name in before), (title, grown)
     rows = compare_model.table_rows(comparison(at))
     assert all(row["updates"] > 0 for row in rows) and comparison(at).running
+    # a run draws, then trains: the table shows each model as the run before left it, and
+    # a paused rerun (no training) shows the counts the models have
+    at.button(key="btn_cmp_pause").click().run()
+    rows = compare_model.table_rows(comparison(at))
     assert all(f"| {row['updates']:,} |" in table_text(at) for row in rows)
 
 

@@ -28,6 +28,8 @@ def every_figure():
         figures.weight_map(rng.standard_normal(500), GRID),
         figures.weight_map(rng.standard_normal((3, 500)), CLASSES, classes=("a", "b", "c")),
         figures.weight_map(rng.standard_normal((200, 6)), STATES),
+        figures.weight_map(rng.standard_normal((3, 500)), CLASSES, classes=("a", "b", "c"),
+                           clickable=False, pause_to_click=True),
         figures.predictions_figure(np.arange(20), rng.integers(0, 3, 20), rng.integers(0, 3, 20),
                                    classes=("x", "y", "z")),
         figures.predictions_figure(np.arange(20), rng.random(20), rng.random(20),
@@ -123,6 +125,32 @@ def test_squares_fit_the_plot_area():
         columns = figure.layout.xaxis.range[1] + 0.5
         assert figure.data[0].marker.size <= width / columns + 1e-9 or \
             figure.data[0].marker.size == 2.0
+
+
+@pytest.mark.parametrize("weights, kind", [(np.linspace(-2.0, 1.0, 90), GRID),
+                                            (np.linspace(-1.0, 3.0, 2 * 45).reshape(2, 45),
+                                             CLASSES),
+                                            (np.array([[1.0, -2.0, np.nan], [3.0, 4.0, 5.0]]),
+                                             STATES)])
+def test_a_map_that_is_not_clickable_is_one_image_of_the_same_squares(weights, kind):
+    squares = figures.weight_map(weights, kind, classes=("no", "yes"))
+    image = figures.weight_map(weights, kind, classes=("no", "yes"), clickable=False,
+                               pause_to_click=True)
+    (points,), (cells,) = squares.data, image.data
+    assert points.type == "scatter" and cells.type == "heatmap"
+    z, machine = np.asarray(cells.z, dtype=float), np.asarray(cells.customdata)
+    x, y = np.asarray(points.x), np.asarray(points.y)
+    assert np.allclose(z[y, x], np.asarray(points.marker.color, dtype=float), atol=1e-6)
+    assert (machine[y, x] == np.asarray(points.customdata[:, 0], dtype=int)).all()
+    assert np.isnan(z).sum() == z.size - x.size                  # no square, no colour
+    assert (cells.zmin, cells.zmax) == (points.marker.cmin, points.marker.cmax)
+    assert [list(stop) for stop in cells.colorscale] == theme.DIVERGING
+    for name in ("xaxis", "yaxis"):
+        assert image.layout[name].range == squares.layout[name].range
+    assert (image.layout.width, image.layout.height) == (squares.layout.width,
+                                                         squares.layout.height)
+    assert image.layout.title.text == squares.layout.title.text
+    assert image.layout.title.subtitle.text.endswith("pause, then click one to open it")
 
 
 def test_bad_weight_shapes_are_refused():

@@ -4,8 +4,8 @@ A thin controller: settings (explorer/settings.py: the task, and per task every
 registry model's parameters, defaulting to the committed validated choices) ->
 this session's comparison (explorer/compare_model.py, training through the Train
 page's live runs) -> figures (explorer/compare_figures.py).  Start / Pause / Reset
-sit outside the ticking fragments: the fast one trains (each tick shares its time
-equally between the models) and redraws the curves and the table; a slower one
+sit outside the ticking fragments: the fast one redraws the curves and the table
+and then trains (each tick shares its time equally between the models); a slower one
 redraws the LSTM's gates beside the FSM network's states and, on the
 memory-capacity task, r² against delay.  Below: the machine a trained model
 computes (opens on the Machine page) and a sweep file.
@@ -98,12 +98,11 @@ def controls(comparison) -> None:
 
 
 def curves_view() -> None:
-    """One tick of training, the three curve charts and the table (a fragment while
-    training)."""
+    """The three curve charts and the table (a fragment while training, each run followed
+    by a tick of training: :func:`compare_model.tick`)."""
     comparison = model.get()
     if comparison is None or not comparison.runs:
         return
-    model.tick(comparison)
     task = comparison.task
     held_out = task.holdout.any()
     where = "held-out steps" if held_out else "the training steps (none held out)"
@@ -282,7 +281,7 @@ with view_column:
         {"error": st.error, "warning": st.warning, "success": st.success,
          "info": st.info}[kind](text)
     committed_panel(comparison)
-    live.ticking(curves_view, comparison.running)
+    live.ticking(curves_view, comparison.running, work=model.tick)
     live.ticking(inside_view, comparison.running, every=live.SLOW_EVERY)
     st.caption("Seconds are each model's own building and training time (the evaluations that "
                "draw these charts not counted). Gates (the LSTM's first layer): i, f and o run "

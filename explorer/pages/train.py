@@ -3,9 +3,10 @@
 A thin controller: settings (explorer/settings.py, widgets generated from the
 engine's parameter tables) -> this session's live run (explorer/train_model.py,
 explorer/live.py) -> figures (explorer/train_figures.py).  Start / Pause / Step /
-Reset sit outside the ticking fragments: a fast one does a bounded slice of
-training per tick and redraws the loss and the metric, a slower one redraws the
-weight map and the predictions (the charts that cost the browser most).
+Reset sit outside the ticking fragments: a fast one redraws the loss and the
+metric and then does a bounded slice of training, a slower one redraws the
+weight map (one image while training, clickable squares once paused) and the
+predictions.
 Clicking a square of the weight map (paused) opens that machine on the Machine
 page, lit on the input it read.
 """
@@ -184,12 +185,11 @@ def held_out(task) -> bool:
 
 
 def curves_view() -> None:
-    """One tick of training, the status line and the two curves (a fast fragment while
-    training)."""
+    """The status line and the two curves (a fast fragment while training, each run
+    followed by a tick of training: :func:`train_tick`)."""
     run = live.get_run(model.RUN)
     if run is None:
         return
-    live.tick(run)
     stats(run)
     task, curves, kept_out = run.task, run.curves, held_out(run.task)
     left, right = st.columns(2, gap="medium")
@@ -207,9 +207,13 @@ def curves_view() -> None:
             "w_train_metric")
 
 
+def train_tick() -> None:
+    live.tick(live.get_run(model.RUN))
+
+
 def weights_view() -> None:
-    """The weight map (clickable) and the predictions, redrawn from the latest evaluation
-    (a slower fragment while training: these two charts cost the browser the most)."""
+    """The weight map (clickable squares while paused, one image while training) and the
+    predictions, redrawn from the latest evaluation (a slower fragment while training)."""
     run = live.get_run(model.RUN)
     if run is None:
         return
@@ -222,7 +226,8 @@ def weights_view() -> None:
         generation = st.session_state.setdefault(WEIGHTS_GENERATION, 0)
         # clickable while paused: a chart redrawn with new weights is a new element to
         # Streamlit, and a click on the one being replaced is lost (about half of them
-        # while training, measured), so a training map asks for a pause instead
+        # while training, measured), so a training map asks for a pause instead and is
+        # drawn as one image (train_figures.weight_map)
         clickable = bank and not run.running
         figure = figures.weight_map(weights, kind, classes=task.classes,
                                     unit="machine" if bank else "unit", clickable=clickable,
@@ -295,5 +300,5 @@ with view_column:
         run.step(steps)
     controls(run)
     show_message(run.message)
-    live.ticking(curves_view, run.running)
+    live.ticking(curves_view, run.running, work=train_tick)
     live.ticking(weights_view, run.running, every=live.SLOW_EVERY)
