@@ -125,7 +125,7 @@ SUITE: tuple[Entry, ...] = (
     Entry("delayed_recall", "delayed_recall", {"k": 3, "m": 4, "T": 10_000}, 15, 8,
           designed=tuple(_ridge(**d) for d in _delay_lines(3, 4, 5)),
           why="a delay line of k+1 symbols holds x[t-k] exactly"),
-    Entry("memory_capacity", "memory_capacity", {"K": 100, "m": 2, "T": 10_000}, 15, 8,
+    Entry("memory_capacity", "memory_capacity", {"K": 100, "m": 2, "T": 10_000}, 60, 8,
           designed=tuple(_ridge(**d) for d in _delay_lines(8, 10, 12)),
           lstm={"window": 200},
           why="a delay line of k bits holds the last k-1 inputs exactly (MC = k-1); "
@@ -137,7 +137,7 @@ SUITE: tuple[Entry, ...] = (
     Entry("five_bit_memory_held_out", "five_bit_memory", {"T0": 200, "n_test": 8}, 200, 12,
           ablation=True),
     Entry("twenty_bit_memory", "twenty_bit_memory", {"T0": 50, "n_train": 500, "n_test": 100},
-          50, 12),
+          200, 12),
     Entry("embedded_reber", "embedded_reber", {"n_strings": 1000}, 30, 8),
     Entry("temporal_order", "temporal_order", {"q": 2, "n_sequences": 1000}, 100, 12,
           designed=tuple(_ridge(family="random", n_machines=500, stay=stay, n_states=states)
@@ -148,10 +148,10 @@ SUITE: tuple[Entry, ...] = (
           designed=tuple(_ridge(family="gated_cell", n_machines=n, l2=l2)
                          for n in (300, 1000) for l2 in (1e-3, 10.0)),
           why="gated cells latch the symbol after their write symbol"),
-    Entry("narma10", "series", {"name": "narma10", "levels": 16, "T": 10_000}, 15, 8,
+    Entry("narma10", "series", {"name": "narma10", "levels": 16, "T": 10_000}, 60, 8,
           designed=tuple(_ridge(**d) for d in _delay_lines(1, 2, 3)),
           why="a delay line of the quantised input is an n-gram of it"),
-    Entry("mackey_glass", "series", {"name": "mackey_glass", "levels": 16, "T": 10_000}, 15,
+    Entry("mackey_glass", "series", {"name": "mackey_glass", "levels": 16, "T": 10_000}, 60,
           8, designed=tuple(_ridge(**d) for d in _delay_lines(1, 2, 3)),
           why="a delay line of the quantised input is an n-gram of it"),
     Entry("text", "text", {"corpus": "shakespeare", "T": 2_000_000, "max_symbols": 64,
