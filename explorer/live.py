@@ -38,6 +38,8 @@ from fsm_engine.errors import FSMError, TrainingDiverged
 from fsm_engine.tasks import CLASSIFICATION, Task
 from fsm_engine.training import Progress, Trainer
 
+from . import settings
+
 #: seconds between ticks while training: shorter than a run (the drawing, then a tick of
 #: TICK_SECONDS of updates plus one evaluation), so the runs follow each other and the tick
 #: sets the pace (at N = 10 000: about 6 redraws of the curves a second, bench/ui.py)
@@ -351,12 +353,13 @@ def tick(run: LiveRun | None, max_seconds: float = TICK_SECONDS) -> None:
 
 
 def chart(figure, key: str, *, clickable: bool = False, width: str = "stretch"):
-    """Draw a live chart; with ``clickable``, clicks on points rerun (the fragment it is in)
-    and the return value holds the selection (``.selection.points``)."""
+    """Draw a live chart (its text larger in classroom mode); with ``clickable``, clicks on
+    points rerun (the fragment it is in) and the return value holds the selection
+    (``.selection.points``)."""
     options = dict(key=key, theme=None, config=CHART_CONFIG, width=width)
     if clickable:
         options.update(on_select="rerun", selection_mode="points")
-    return st.plotly_chart(figure, **options)
+    return st.plotly_chart(settings.classroom_figure(figure), **options)
 
 
 def clicked_index(event, figure) -> int | None:

@@ -165,7 +165,7 @@ def test_scale_fonts_enlarges_every_font_and_leaves_the_figure_alone():
     assert figure.layout.title.font.size == 16 and figure.layout.font.size is None
 
 
-@pytest.mark.parametrize("page", ["machine", "network", "learn"])
+@pytest.mark.parametrize("page", ["machine", "network", "train", "compare", "learn"])
 def test_classroom_mode_draws_chart_text_larger(page):
     def font_sizes(at: AppTest) -> list[float]:
         import json

@@ -242,8 +242,7 @@ def sweep_panel() -> None:
         except FSMError as err:
             st.error(f"{loaded['name']} cannot be drawn: {err}.")
             return
-        st.plotly_chart(figure, key="w_cmp_sweep_figure", theme=None,
-                        config=live.CHART_CONFIG)
+        live.chart(figure, "w_cmp_sweep_figure")
         st.dataframe(pd.DataFrame(
             [{"task": s["task"], "model": s["label"],
               "swept": " ".join(f"{k}={v}" for k, v in s["swept"].items()) or "—",
