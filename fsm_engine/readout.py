@@ -514,7 +514,7 @@ def softmax_temperature(scores: np.ndarray, classes: np.ndarray, sample_weight=N
                         max_rows: int = TEMPERATURE_ROWS) -> float:
     """The factor ``c > 0`` that makes ``softmax(c * scores)`` the best probabilities of
     ``classes`` (least weighted cross-entropy) on an even sample of at most ``max_rows``
-    rows: a one-dimensional convex problem in ``log c``, solved by bounded search."""
+    rows: a one-dimensional problem, convex in ``c``, solved by bounded search over ``log c``."""
     rows = np.unique(np.linspace(0, scores.shape[0] - 1, min(max_rows, scores.shape[0]))
                      .astype(np.int64))
     sample = np.asarray(scores[rows], dtype=np.float64)                        # [n, K]
