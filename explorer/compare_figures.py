@@ -47,6 +47,8 @@ UNIT_METRICS = ("accuracy", "five_bit_success", "twenty_bit_success", "reber_suc
 #: the one-hot raster: white where a machine is not in a state, blue where it is
 ONE_HOT_SCALE = [[0.0, "#f7f7f7"], [1.0, theme.POSITIVE]]
 SEPARATOR_COLOUR = "#bdbdbd"
+#: the gap between the panels of :func:`learning_curves_row` (a share of the width)
+PANEL_GAP = 0.06
 
 
 def learning_curves(curves: Sequence[dict], committed: Sequence[dict] = (), *, axis: str,
@@ -74,10 +76,83 @@ def learning_curves(curves: Sequence[dict], committed: Sequence[dict] = (), *, a
     ------
     ValueError on an unknown ``axis``.
     """
+    x_title, against = _axis_words(axis, seen_unit)
+    label = metric.replace("_", " ")
+    layout = dict(xaxis=axis_spec(x_title, rangemode="tozero"), yaxis=_metric_axis(metric),
+                  showlegend=False)
+    if math.isfinite(chance):
+        layout.update(_chance_line(chance))
+    return live_figure(_curve_traces(curves, committed, x_title), layout,
+                       f"{label.capitalize()} against {against}",
+                       _curves_subtitle(where, greater_is_better, committed), CURVE_HEIGHT)
+
+
+def learning_curves_row(curves: dict[str, Sequence[dict]],
+                        committed: dict[str, Sequence[dict]] | None = None, *, metric: str,
+                        chance: float, greater_is_better: bool, seen_unit: str = "sequences",
+                        where: str = "held-out steps") -> go.Figure:
+    """:func:`learning_curves` against every axis of :data:`AXES` as three panels of one
+    figure, side by side (one chart for the browser to redraw instead of three: on the
+    Compare page, Pause -> last chart change 0.76 s with three charts, 0.38 s with one,
+    ``bench/ui.py --page compare``).
+
+    Parameters
+    ----------
+    curves, committed : ``{axis: curves}`` for each axis of :data:`AXES` (committed: may
+        be None or miss an axis).
+    metric, chance, greater_is_better, seen_unit, where : as :func:`learning_curves`.
+    """
+    committed = committed or {}
+    label = metric.replace("_", " ")
+    data: list[dict] = []
+    layout: dict = {"showlegend": False, "shapes": [], "annotations": []}
+    width, gap = (1.0 - 2 * PANEL_GAP) / len(AXES), PANEL_GAP
+    phrases = []
+    for index, axis in enumerate(AXES):
+        suffix = "" if index == 0 else str(index + 1)
+        x_title, against = _axis_words(axis, seen_unit)
+        phrases.append(against)
+        data += _curve_traces(curves.get(axis, ()), committed.get(axis, ()), x_title,
+                              xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+        left = index * (width + gap)
+        layout[f"xaxis{suffix}"] = axis_spec(x_title, rangemode="tozero",
+                                             domain=[left, left + width], anchor=f"y{suffix}")
+        # one scale for the three panels, labelled once, on the left
+        layout[f"yaxis{suffix}"] = _metric_axis(metric, anchor=f"x{suffix}") if index == 0 \
+            else axis_spec("", anchor=f"x{suffix}", matches="y", showticklabels=False)
+        if math.isfinite(chance):
+            line = _chance_line(chance, xref=f"x{suffix} domain", yref=f"y{suffix}")
+            layout["shapes"] += line["shapes"]
+            layout["annotations"] += line["annotations"]
+    title = f"{label.capitalize()} against {', '.join(phrases[:-1])} and {phrases[-1]}"
+    subtitle = _curves_subtitle(where, greater_is_better, any(committed.values()))
+    return live_figure(data, layout, title, subtitle, CURVE_HEIGHT)
+
+
+def _axis_words(axis: str, seen_unit: str) -> tuple[str, str]:
+    """(x-axis title, phrase of the chart title) of ``axis``; ValueError when unknown."""
     if axis not in AXES:
         raise ValueError(f"axis must be one of {', '.join(AXES)}, got {axis!r}")
     x_title, against = (text.format(unit=seen_unit) for text in AXES[axis])
-    label = metric.replace("_", " ")
+    return x_title, against
+
+
+def _metric_axis(metric: str, **extra) -> dict:
+    """The y axis of a curve panel, titled with the metric (0..1 for a share)."""
+    yaxis = axis_spec(metric.replace("_", " "), **extra)
+    if metric in UNIT_METRICS:
+        yaxis["range"] = [-0.02, 1.02]
+    return yaxis
+
+
+def _curves_subtitle(where: str, greater_is_better: bool, committed) -> str:
+    better = "higher" if greater_is_better else "lower"
+    return f"{where}; {better} is better" + ("; dotted: committed" if committed else "")
+
+
+def _curve_traces(curves: Sequence[dict], committed: Sequence[dict], x_title: str,
+                  xaxis: str = "x", yaxis: str = "y") -> list[dict]:
+    """The traces of the committed curves (dotted, thinner) and the live ones."""
     data = []
     for curve in committed:
         x, y = _thinned(curve["x"], curve["y"])
@@ -85,6 +160,7 @@ def learning_curves(curves: Sequence[dict], committed: Sequence[dict] = (), *, a
         name = f"{curve['label']}, committed{seed}"
         colour = theme.model_colour(curve["model"])
         data.append(dict(type="scatter", x=x, y=y, name=name, mode="lines", opacity=0.75,
+                         xaxis=xaxis, yaxis=yaxis,
                          line=dict(color=colour, width=1.5, dash="dot", shape="hv"),
                          hovertemplate=f"{name}<br>{x_title} %{{x:.4g}}: %{{y:.4g}}"
                                        "<extra></extra>"))
@@ -92,27 +168,17 @@ def learning_curves(curves: Sequence[dict], committed: Sequence[dict] = (), *, a
         x, y = _thinned(curve["x"], curve["y"])
         colour = theme.model_colour(curve["model"])
         data.append(dict(type="scatter", x=x, y=y, name=curve["label"], mode="lines+markers",
-                         marker=dict(size=4, color=colour),
+                         xaxis=xaxis, yaxis=yaxis, marker=dict(size=4, color=colour),
                          line=dict(color=colour, width=2.5, shape="hv"),
                          hovertemplate=f"{curve['label']}<br>{x_title} %{{x:.4g}}: "
                                        "%{y:.4g}<extra></extra>"))
-    yaxis = axis_spec(label)
-    if metric in UNIT_METRICS:
-        yaxis["range"] = [-0.02, 1.02]
-    # no legend: three of these sit side by side under one colour key (the page's)
-    layout = dict(xaxis=axis_spec(x_title, rangemode="tozero"), yaxis=yaxis, showlegend=False)
-    if math.isfinite(chance):
-        layout.update(_chance_line(chance))
-    better = "higher" if greater_is_better else "lower"
-    subtitle = f"{where}; {better} is better" + ("; dotted: committed" if committed else "")
-    return live_figure(data, layout, f"{label.capitalize()} against {against}", subtitle,
-                       CURVE_HEIGHT)
+    return data
 
 
-def _chance_line(chance: float) -> dict:
-    return dict(shapes=[dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=chance,
+def _chance_line(chance: float, xref: str = "paper", yref: str = "y") -> dict:
+    return dict(shapes=[dict(type="line", xref=xref, x0=0, x1=1, yref=yref, y0=chance,
                              y1=chance, line=dict(color=TARGET_COLOUR, dash="dash", width=2))],
-                annotations=[dict(xref="paper", x=1, xanchor="right", yref="y", y=chance,
+                annotations=[dict(xref=xref, x=1, xanchor="right", yref=yref, y=chance,
                                   yanchor="top", text=f"chance {chance:.3g}", showarrow=False,
                                   font=dict(color=TARGET_COLOUR))])
 

@@ -57,6 +57,9 @@ STREAM_STEPS, STREAM_WARMUP = 60, 200
 GATE_UNITS = 32
 RASTER_ROWS = 128
 RASTER_MACHINES = 16
+#: seconds of training a live tick shares among the models (longer than the Train page's
+#: ``live.TICK_SECONDS``: fewer redraws of the curves leave the browser free to answer Pause)
+TICK_SECONDS = 0.25
 #: time budget of an extraction (L*, the product automaton) and the product states explored
 EXTRACT_SECONDS = 20.0
 PRODUCT_STATES = 5_000
@@ -353,7 +356,7 @@ def tick() -> None:
     if comparison is None:
         return
     was_running = comparison.running
-    comparison.tick()
+    comparison.tick(TICK_SECONDS)
     if was_running and not comparison.running:
         st.rerun(scope="app")
 

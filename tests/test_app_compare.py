@@ -24,8 +24,9 @@ TASK = "delayed_recall"
 SMALL = {"cmp_delayed_recall.T": "600", "cmp_delayed_recall.fsm.n_machines": "40",
          "cmp_delayed_recall.fsm.solver": "adam", "cmp_delayed_recall.esn.n_units": "30",
          "cmp_delayed_recall.esn.solver": "adam", "cmp_delayed_recall.lstm.n_hidden": "8"}
-CURVE_TITLES = ["Accuracy against updates", "Accuracy against steps seen",
-                "Accuracy against seconds"]
+#: the curves chart, one panel per x axis (Plotly's x axes "x", "x2", "x3")
+CURVES = "Accuracy against updates, steps seen and seconds"
+PANELS = ("x", "x2", "x3")
 
 
 # ---------------------------------------------------------------------- helpers
@@ -52,9 +53,14 @@ def updates(at: AppTest) -> dict[str, int]:
     return {name: run.live.updates for name, run in comparison(at).runs.items()}
 
 
-def points(at: AppTest, title: str = CURVE_TITLES[0]) -> dict[str, int]:
-    """How many points each model's curve in chart ``title`` has."""
-    return {trace["name"]: _length(trace["x"]) for trace in charts(at)[title]["data"]}
+def panel(at: AppTest, xaxis: str = "x") -> list[dict]:
+    """The traces of one panel of the curves chart."""
+    return [trace for trace in charts(at)[CURVES]["data"] if trace.get("xaxis", "x") == xaxis]
+
+
+def points(at: AppTest, xaxis: str = "x") -> dict[str, int]:
+    """How many points each model's curve in panel ``xaxis`` of the curves chart has."""
+    return {trace["name"]: _length(trace["x"]) for trace in panel(at, xaxis)}
 
 
 def _length(array) -> int:
@@ -85,7 +91,7 @@ def texts(elements) -> list[str]:
 def test_the_page_opens_with_every_chart_titled_and_a_row_per_model():
     at = open_page()
     titles = list(charts(at))
-    assert titles[:3] == CURVE_TITLES
+    assert titles[0] == CURVES
     assert "LSTM gate activations on one held-out episode" in titles
     assert "FSM network: one-hot states on the same episode" in titles
     table = table_text(at)
@@ -94,8 +100,9 @@ def test_the_page_opens_with_every_chart_titled_and_a_row_per_model():
     assert all(f"**{row['model']}**" in table for row in rows)
     assert set(updates(at).values()) == {0}
     assert at.button(key="btn_cmp_pause").disabled and not at.button(key="btn_cmp_start").disabled
-    for title in CURVE_TITLES:        # chance level drawn on every curve chart
-        assert charts(at)[title]["layout"]["shapes"][0]["y0"] == pytest.approx(0.25)
+    shapes = charts(at)[CURVES]["layout"]["shapes"]       # chance level on every panel
+    assert [shape["xref"] for shape in shapes] == [f"{x} domain" for x in PANELS]
+    assert all(shape["y0"] == pytest.approx(0.25) for shape in shapes)
 
 
 def test_start_trains_all_three_models_in_turn_and_their_curves_grow():
@@ -103,9 +110,9 @@ def test_start_trains_all_three_models_in_turn_and_their_curves_grow():
     before = points(at)
     train(at, reruns=6)
     assert all(count > 0 for count in updates(at).values()), updates(at)
-    for title in CURVE_TITLES:
-        grown = points(at, title)
-        assert all(grown[name] > before[name] for name in before), (title, grown)
+    for xaxis in PANELS:
+        grown = points(at, xaxis)
+        assert all(grown[name] > before[name] for name in before), (xaxis, grown)
     rows = compare_model.table_rows(comparison(at))
     assert all(row["updates"] > 0 for row in rows) and comparison(at).running
     # a run draws, then trains: the table shows each model as the run before left it, and
@@ -255,10 +262,10 @@ def test_the_switch_draws_the_committed_curves_with_the_command(monkeypatch):
         "meta": {"command": "fsm-explorer bench compare --seeds 2"}})
     monkeypatch.setattr(settings, "COMMITTED", fake)
     at = open_page()
-    assert all("committed" not in t["name"] for t in charts(at)[CURVE_TITLES[0]]["data"])
+    assert all("committed" not in t["name"] for t in charts(at)[CURVES]["data"])
     at.checkbox(key="cmp_committed").check().run()
-    for title in CURVE_TITLES:
-        dotted = [t for t in charts(at)[title]["data"] if t["line"].get("dash") == "dot"]
+    for xaxis in PANELS:
+        dotted = [t for t in panel(at, xaxis) if t["line"].get("dash") == "dot"]
         assert len(dotted) == 4 and "LSTM, committed (seed 1)" in [t["name"] for t in dotted]
     note = " ".join(texts(at.caption))
     assert "`fsm-explorer bench compare --seeds 2`" in note

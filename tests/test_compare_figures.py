@@ -65,6 +65,28 @@ def test_learning_curves_title_axis_and_one_colour_per_model(axis, phrase, x_tit
     assert spec["layout"]["yaxis"]["range"] == [-0.02, 1.02]
 
 
+def test_the_row_of_curves_is_one_figure_with_a_panel_per_axis_on_one_scale():
+    lines = {axis: [curve("fsm"), curve("lstm")] for axis in figures.AXES}
+    figure = figures.learning_curves_row(lines, {"seconds": [curve("lstm", 8, seed=2)]},
+                                         metric="accuracy", chance=0.25,
+                                         greater_is_better=True, seen_unit="steps")
+    spec = validated(figure)
+    layout = spec["layout"]
+    assert layout["title"]["text"] == "Accuracy against updates, steps seen and seconds"
+    assert [layout[a]["title"]["text"] for a in ("xaxis", "xaxis2", "xaxis3")] == [
+        "updates", "steps seen", "seconds of building and training"]
+    domains = [layout[a]["domain"] for a in ("xaxis", "xaxis2", "xaxis3")]
+    assert domains[0][1] < domains[1][0] and domains[1][1] < domains[2][0]   # side by side
+    assert layout["yaxis2"]["matches"] == layout["yaxis3"]["matches"] == "y"
+    assert layout["yaxis"]["range"] == [-0.02, 1.02]
+    by_panel = {x: [t["name"] for t in spec["data"] if t["xaxis"] == x]
+                for x in ("x", "x2", "x3")}
+    assert by_panel["x"] == by_panel["x2"] == ["FSM network", "LSTM"]
+    assert by_panel["x3"] == ["LSTM, committed (seed 2)", "FSM network", "LSTM"]
+    assert [shape["y0"] for shape in layout["shapes"]] == [0.25] * 3
+    assert "dotted: committed" in layout["title"]["subtitle"]["text"]
+
+
 def test_committed_curves_are_dotted_in_the_model_colour_and_said_in_the_subtitle():
     figure = figures.learning_curves([curve("lstm")], [curve("lstm", 8, seed=2)],
                                      axis="seconds", metric="nrmse", chance=1.0,

@@ -22,10 +22,6 @@ from explorer.limits import LIMITS
 from fsm_engine import families, models, sweep, tasks
 from fsm_engine.errors import FSMError
 
-#: the curve charts, left to right: (x axis, widget key)
-CURVE_AXES = (("updates", "w_cmp_curve_updates"), ("seen", "w_cmp_curve_seen"),
-              ("seconds", "w_cmp_curve_seconds"))
-
 live.follow_page_request()      # "Open it on the Machine page" asked for the Machine page
 
 
@@ -98,8 +94,8 @@ def controls(comparison) -> None:
 
 
 def curves_view() -> None:
-    """The three curve charts and the table (a fragment while training, each run followed
-    by a tick of training: :func:`compare_model.tick`)."""
+    """The curves (one chart, a panel per x axis) and the table (a fragment while training,
+    each run followed by a tick of training: :func:`compare_model.tick`)."""
     comparison = model.get()
     if comparison is None or not comparison.runs:
         return
@@ -110,14 +106,12 @@ def curves_view() -> None:
     st.markdown(colour_key(comparison.runs) + " &nbsp; · dashed: chance"
                 + (" · dotted: committed full-budget runs" if committed else ""),
                 unsafe_allow_html=True)
-    for column, (axis, key) in zip(st.columns(3, gap="small"), CURVE_AXES, strict=True):
-        with column:
-            live.chart(figures.learning_curves(
-                model.curves(comparison, axis),
-                model.committed_curves(committed, task.name, axis) if committed else (),
-                axis=axis, metric=task.metric, chance=task.chance,
-                greater_is_better=model.greater_is_better(task),
-                seen_unit=model.seen_unit(comparison), where=where), key)
+    live.chart(figures.learning_curves_row(
+        {axis: model.curves(comparison, axis) for axis in figures.AXES},
+        {axis: model.committed_curves(committed, task.name, axis) for axis in figures.AXES}
+        if committed else None,
+        metric=task.metric, chance=task.chance, greater_is_better=model.greater_is_better(task),
+        seen_unit=model.seen_unit(comparison), where=where), "w_cmp_curves")
     st.markdown(results_table(model.table_rows(comparison)), unsafe_allow_html=True)
 
 
