@@ -24,26 +24,25 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from fsm_engine import experiments, metrics  # noqa: E402
-from fsm_engine.benchmarks.compare import SUITE, VALIDATION_SEEDS  # noqa: E402
+from fsm_engine.benchmarks.compare import (  # noqa: E402
+    SUITE,
+    VALIDATION_SEEDS,
+    search_grid,
+)
 
-FSM_L2 = (1e-3, 10.0, 100.0, 1000.0, 1e4)
-ESN_L2 = (1e-6, 1e-3, 1.0, 100.0)
-#: the comparison's own grid, for the table's "within the grid" column
-COMPARE_GRID = {"fsm": lambda p: p["l2"] in (1e-3, 10.0),
-                "esn": lambda p: (p["spectral_radius"], p["leak"], p["input_scaling"], p["l2"])
-                in ((0.9, 1.0, 1.0, 1e-6), (0.9, 1.0, 1.0, 1.0), (1.0, 1.0, 0.1, 1e-6),
-                    (0.95, 0.2, 0.5, 1e-6))}
-RESERVOIRS = ((0.9, 1.0, 1.0), (1.0, 1.0, 0.1), (0.95, 0.2, 0.5))
+#: the wider L2 grid of each model (its other settings are the comparison's own)
+WIDER = {"fsm": (1e-3, 10.0, 100.0, 1000.0, 1e4), "esn": (1e-6, 1e-3, 1.0, 100.0)}
 
 
-def configs() -> list[tuple[str, dict]]:
-    fsm = [("fsm", {"n_machines": 500, "family": "random", "features": "state",
-                    "n_states": states, "solver": "ridge", "l2": l2})
-           for states in (4, 8) for l2 in FSM_L2]
-    esn = [("esn", {"n_units": 500, "spectral_radius": radius, "leak": leak,
-                    "input_scaling": scaling, "solver": "ridge", "l2": l2})
-           for radius, leak, scaling in RESERVOIRS for l2 in ESN_L2]
-    return fsm + esn
+def configs(entry) -> list[tuple[str, dict]]:
+    """The comparison's own configurations of the random network and the ESN on ``entry``
+    (:func:`compare.search_grid`), each tried with every L2 of the wider grid."""
+    found = []
+    for model, l2s in WIDER.items():
+        bases = dict.fromkeys(json.dumps({k: v for k, v in config.items() if k != "l2"})
+                              for config in search_grid(entry, model))   # in grid order
+        found += [(model, {**json.loads(base), "l2": l2}) for base in bases for l2 in l2s]
+    return found
 
 
 def run(out: Path) -> None:
@@ -53,7 +52,7 @@ def run(out: Path) -> None:
         for entry in SUITE:
             if entry.task == "text":
                 continue
-            for model, params in configs():
+            for model, params in configs(entry):
                 row = experiments.run(entry.task, model, params, seed, task_params=entry.params,
                                       max_seconds=entry.search_seconds, clock="cpu")
                 record = {"key": entry.key, "model": model, "params": params,
@@ -64,6 +63,7 @@ def run(out: Path) -> None:
 
 
 def table(records: list[dict]) -> str:
+    entries = {entry.key: entry for entry in SUITE}
     rows = ["| task | model | metric | best in the comparison's grid | best of the wider grid "
             "| its L2 |", "|---|---|---|---|---|---|"]
     for key in dict.fromkeys(r["key"] for r in records):
@@ -73,7 +73,8 @@ def table(records: list[dict]) -> str:
                 continue
             sign = 1 if metrics.GREATER_IS_BETTER[group[0]["name"]] else -1
             best = max(group, key=lambda r: sign * r["metric"])
-            inside = max((r for r in group if COMPARE_GRID[model](r["params"])),
+            grid = search_grid(entries[key], model)
+            inside = max((r for r in group if r["params"] in grid),
                          key=lambda r: sign * r["metric"])
             rows.append(f"| {key} | {model} | {group[0]['name']} | {inside['metric']:.4g} | "
                         f"{best['metric']:.4g} | {best['params']['l2']:g} |")
