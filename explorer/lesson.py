@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fsm_engine import presets
+from fsm_engine.metrics import GREATER_IS_BETTER
 from fsm_engine.paths import committed_results
 
 from . import compare_results
@@ -51,8 +52,6 @@ SHORT_ROLES = {"fsm": "FSM random", "fsm_designed": "FSM designed", "esn": "ESN"
                "lstm": "LSTM"}
 #: metrics whose result is "solved on k of n seeds" (every step of every test episode right)
 SUCCESS_METRICS = ("five_bit_success", "twenty_bit_success", "reber_success")
-#: metrics where smaller is better
-SMALLER_IS_BETTER = ("mse", "nrmse", "bits_per_symbol")
 #: how the lesson names each task of the results
 TASK_NAMES = {
     "delayed_recall": "delayed recall", "memory_capacity": "memory capacity",
@@ -396,7 +395,7 @@ def better(a: Score, b: Score) -> int:
         return 0 if va is vb else (1 if vb is None else -1)
     if a.metric in SUCCESS_METRICS:
         return (va > vb) - (va < vb)
-    sign = -1 if a.metric in SMALLER_IS_BETTER else 1
+    sign = 1 if GREATER_IS_BETTER.get(a.metric, True) else -1
     margin = max(0.01 * max(abs(va), abs(vb), 1e-12), (a.sd or 0) + (b.sd or 0))
     if abs(va - vb) <= margin:
         return 0
