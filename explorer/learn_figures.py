@@ -8,6 +8,7 @@ they have on the Compare page (:func:`explorer.theme.model_colour`).
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import plotly.graph_objects as go
@@ -54,14 +55,7 @@ def schematic(n_machines: int = 3) -> str:
 
 def _short(text: str, width: int = 18) -> str:
     """``text`` broken into lines of about ``width`` characters (a subplot title)."""
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return "<br>".join(lines + [line])
+    return "<br>".join(textwrap.wrap(text, width, break_long_words=False))
 
 
 def score_bars(rows: list[dict], title: str) -> go.Figure:
