@@ -353,9 +353,10 @@ def tick(run: LiveRun | None, max_seconds: float = TICK_SECONDS) -> None:
 
 
 def chart(figure, key: str, *, clickable: bool = False, width: str = "stretch"):
-    """Draw a live chart (its text larger in classroom mode); with ``clickable``, clicks on
-    points rerun (the fragment it is in) and the return value holds the selection
-    (``.selection.points``)."""
+    """Draw a chart the explorer's way (no mode bar, the figure's own colours, its text larger
+    in classroom mode): every live chart and the other charts of the Machine, Compare and
+    Learn pages.  With ``clickable``, clicks on points rerun (the fragment it is in) and the
+    return value holds the selection (``.selection.points``)."""
     options = dict(key=key, theme=None, config=CHART_CONFIG, width=width)
     if clickable:
         options.update(on_select="rerun", selection_mode="points")

@@ -108,13 +108,10 @@ def draw_machine(step: lesson.Step, found: lesson.Results) -> None:
 
 def draw_raster(step: lesson.Step, found: lesson.Results) -> None:
     data = step.data
-    default = {key: s.default for key, s in settings.SETTINGS.items() if key.startswith("net_")}
-    spec = network_model.NetworkSpec(
-        mix=tuple((name, float(data["mix"].get(name, 0.0))) for name in FAMILIES),
-        n_machines=data["machines"], n_states=int(default["net_states"]),
-        stay=float(default["net_stay"]), k=int(default["net_k"]),
-        modulus=int(default["net_modulus"]), seed=NETWORK_SEED, source=default["net_input"],
-        text=default["net_text"], n_steps=data["steps"])
+    # the Network page's defaults, but for the lesson's mix, size, seed and length
+    chosen = {network_model.mix_key(name): data["mix"].get(name, 0.0) for name in FAMILIES}
+    chosen.update(net_machines=data["machines"], net_seed=NETWORK_SEED, net_steps=data["steps"])
+    spec = network_model.spec_from(lambda key: chosen.get(key, settings.SETTINGS[key].default))
     network = network_model.load_network(spec)
     sample = network.raster_machines
     families = network.families[sample]
@@ -122,8 +119,7 @@ def draw_raster(step: lesson.Step, found: lesson.Results) -> None:
                                network.changes[sample])
     figure = network_figures.state_raster(network.raster_states[:, order],
                                           network.raster_steps, sample[order], families[order])
-    st.plotly_chart(settings.classroom_figure(figure), key="w_learn_raster", theme=None,
-                    config={"displayModeBar": False})
+    live.chart(figure, "w_learn_raster")
 
 
 def readout_run(step: lesson.Step) -> live.LiveRun:
@@ -162,10 +158,9 @@ def draw_live_readout(step: lesson.Step, found: lesson.Results) -> None:
     error = curves["train_loss"][-1] if curves["train_loss"] else float("nan")
     st.markdown(f"**{run.updates:,} updates** · squared error per step **{error:.3f}** · "
                 f"accuracy on held-out steps **{lesson.percent(accuracy)}**")
-    st.plotly_chart(settings.classroom_figure(train_figures.metric_figure(
+    live.chart(train_figures.metric_figure(
         curves["updates"], curves["metric"], run.task.chance, metric=run.task.metric,
-        greater_is_better=True)), key="w_learn_readout", theme=None,
-        config={"displayModeBar": False})
+        greater_is_better=GREATER_IS_BETTER[run.task.metric]), "w_learn_readout")
     if run.message:
         st.warning(run.message[1])
 
@@ -176,9 +171,7 @@ def draw_bars(step: lesson.Step, found: lesson.Results, keys=None, roles=None) -
         st.info("No committed results to draw here yet (results/compare.json).",
                 icon=":material/hourglass_empty:")
         return
-    st.plotly_chart(settings.classroom_figure(figures.score_bars(rows, step.title)),
-                    key=f"w_learn_bars_{step.key}", theme=None,
-                    config={"displayModeBar": False})
+    live.chart(figures.score_bars(rows, step.title), f"w_learn_bars_{step.key}")
 
 
 def draw_esn(step: lesson.Step, found: lesson.Results) -> None:
@@ -186,8 +179,7 @@ def draw_esn(step: lesson.Step, found: lesson.Results) -> None:
     bits = np.random.default_rng(0).integers(0, 2, steps)                        # [T]
     network = EchoStateNetwork(1, units, spectral_radius=0.9, density=1.0, random_state=0)
     states = network.run((2.0 * bits - 1.0)[:, None])                            # [T, U]
-    st.plotly_chart(settings.classroom_figure(figures.esn_traces(np.asarray(states), bits)),
-                    key="w_learn_esn", theme=None, config={"displayModeBar": False})
+    live.chart(figures.esn_traces(np.asarray(states), bits), "w_learn_esn")
 
 
 def draw_curves(step: lesson.Step, found: lesson.Results) -> None:
@@ -200,11 +192,10 @@ def draw_curves(step: lesson.Step, found: lesson.Results) -> None:
         draw_bars(step, found, ("embedded_reber", "twenty_bit_memory", "text"),
                   ("fsm", "lstm"))
         return
-    st.plotly_chart(settings.classroom_figure(compare_figures.learning_curves(
+    live.chart(compare_figures.learning_curves(
         (), committed, axis="seconds", metric=score.metric,
         chance=score.chance if score.chance is not None else float("nan"),
-        greater_is_better=GREATER_IS_BETTER.get(score.metric, True))),
-        key="w_learn_curves", theme=None, config={"displayModeBar": False})
+        greater_is_better=GREATER_IS_BETTER.get(score.metric, True)), "w_learn_curves")
 
 
 def draw_extract(step: lesson.Step, found: lesson.Results) -> None:
@@ -212,8 +203,7 @@ def draw_extract(step: lesson.Step, found: lesson.Results) -> None:
         st.info("No extraction results to draw here yet (results/extract.json).",
                 icon=":material/hourglass_empty:")
         return
-    st.plotly_chart(settings.classroom_figure(figures.extract_figure(step.data["rows"])),
-                    key="w_learn_extract", theme=None, config={"displayModeBar": False})
+    live.chart(figures.extract_figure(step.data["rows"]), "w_learn_extract")
 
 
 def draw_answer(step: lesson.Step, found: lesson.Results) -> None:

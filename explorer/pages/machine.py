@@ -12,8 +12,8 @@ machine no setting describes travels as ``m_machine`` (compactly encoded, see
 """
 import streamlit as st
 
+from explorer import live, session, settings
 from explorer import machine_figures as figures
-from explorer import session, settings
 from explorer.click_counter import counting_button, new_clicks
 from explorer.limits import LIMITS
 from fsm_engine.analysis import step_position
@@ -352,8 +352,7 @@ def live_view(tape: session.Tape) -> None:
         if machine.n_states > figures.READABLE_STATES:
             st.caption(figures.ENLARGE_HINT)
     st.html(figures.tape_html(tape.symbols, position, legend=True))
-    st.plotly_chart(settings.classroom_figure(figures.output_figure(machine, states, position)),
-                    key="w_output_chart", theme=None, config={"displayModeBar": False})
+    live.chart(figures.output_figure(machine, states, position), "w_output_chart")
     sync_link(position)
 
 
